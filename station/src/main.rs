@@ -1,0 +1,42 @@
+//! `burnstation`: the burn station's command line.
+//!
+//! Each subcommand maps onto something a person wants to do with the box. The libraries
+//! below (`burnstation-hal`, `burnstation-images`) do the work and return typed errors; this
+//! binary is the only place that prints, and it turns every error into one sentence that
+//! says what happened and what to do.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+/// Burn the OpenSkills backup tree onto optical discs, and read every disc back.
+#[derive(Debug, Parser)]
+#[command(name = "burnstation", version, about, long_about = None)]
+struct Cli {
+    /// Log more (repeat for even more): -v info, -vv debug, -vvv trace.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.verbose);
+    ExitCode::SUCCESS
+}
+
+/// Logs go to stderr so that a command's own output on stdout stays machine-readable.
+/// `RUST_LOG` overrides the level chosen with `-v`.
+fn init_logging(verbose: u8) {
+    let level = match verbose {
+        0 => "warn",
+        1 => "info",
+        2 => "debug",
+        _ => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}

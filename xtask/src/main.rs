@@ -1,0 +1,203 @@
+//! `cargo xtask`: the project's own automation.
+//!
+//! - `cargo xtask demo`: the station's main job on this machine, with no hardware.
+//! - `cargo xtask test`: installs what the tests need, then runs every check and test.
+//! - `cargo xtask bench NAME`: a benchmark, side by side with the reference tools.
+//!
+//! Each task installs the system packages it needs when it runs as root on Debian, and says
+//! exactly what to install otherwise (see `packages`).
+
+mod packages;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "cargo xtask", about = "The burn station's own automation")]
+struct Cli {
+    #[command(subcommand)]
+    task: Task,
+}
+
+#[derive(Debug, Subcommand)]
+enum Task {
+    /// Run the station's main job against a simulated drive, with no hardware.
+    Demo,
+    /// Install what the tests need, then run fmt, clippy and every test.
+    Test(TestArgs),
+    /// Run a benchmark side by side with the reference tools (no name: list them).
+    Bench {
+        /// Which benchmark to run.
+        name: Option<String>,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+struct TestArgs {
+    /// Do not install anything; fail if something is missing.
+    #[arg(long)]
+    no_install: bool,
+}
+
+/// A benchmark: its name, what it measures, and the function that runs it.
+struct Bench {
+    name: &'static str,
+    about: &'static str,
+    run: fn(&Path) -> Result<()>,
+}
+
+/// The benchmarks, in the order `cargo xtask bench` lists them. Each issue that asks for a
+/// benchmark adds its entry here.
+const BENCHES: &[Bench] = &[];
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let root = workspace_root();
+    let result = match cli.task {
+        Task::Demo => demo(&root),
+        Task::Test(args) => test(&root, &args),
+        Task::Bench { name } => bench(&root, name.as_deref()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("xtask: error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn workspace_root() -> PathBuf {
+    // xtask lives one level below the workspace root.
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask has a parent directory")
+        .to_path_buf()
+}
+
+fn demo(root: &Path) -> Result<()> {
+    packages::ensure(packages::BUILD)?;
+    cargo(root, &["build", "--package", "burnstation"])?;
+    let exe = root.join("target/debug/burnstation");
+    run(Command::new(&exe).arg("--help"), "burnstation --help")
+}
+
+/// One step of `cargo xtask test` and how it ended.
+struct Step {
+    name: String,
+    passed: bool,
+    took: Duration,
+}
+
+fn test(root: &Path, args: &TestArgs) -> Result<()> {
+    if args.no_install {
+        packages::check(packages::BUILD)?;
+        packages::check(packages::TEST)?;
+    } else {
+        packages::ensure(packages::BUILD)?;
+        packages::ensure(packages::TEST)?;
+    }
+
+    let mut steps = Vec::new();
+    let mut step = |name: &str, mut cmd: Command| {
+        eprintln!("\n==> {name}");
+        let start = Instant::now();
+        let passed = cmd.status().is_ok_and(|s| s.success());
+        steps.push(Step {
+            name: name.to_string(),
+            passed,
+            took: start.elapsed(),
+        });
+    };
+    step(
+        "cargo fmt --check",
+        cargo_cmd(root, &["fmt", "--all", "--check"]),
+    );
+    step(
+        "cargo clippy",
+        cargo_cmd(
+            root,
+            &[
+                "clippy",
+                "--workspace",
+                "--all-targets",
+                "--",
+                "-D",
+                "warnings",
+            ],
+        ),
+    );
+    step(
+        "cargo test",
+        cargo_cmd(root, &["test", "--workspace", "--no-fail-fast"]),
+    );
+
+    eprintln!("\n==> summary");
+    for s in &steps {
+        let mark = if s.passed { "ok  " } else { "FAIL" };
+        eprintln!("  {mark} {:<24} {:>7.1}s", s.name, s.took.as_secs_f64());
+    }
+    let failed: Vec<&str> = steps
+        .iter()
+        .filter(|s| !s.passed)
+        .map(|s| s.name.as_str())
+        .collect();
+    if failed.is_empty() {
+        eprintln!("all {} steps passed", steps.len());
+        Ok(())
+    } else {
+        bail!(
+            "{} of {} steps failed: {}",
+            failed.len(),
+            steps.len(),
+            failed.join(", ")
+        )
+    }
+}
+
+fn bench(root: &Path, name: Option<&str>) -> Result<()> {
+    let Some(name) = name else {
+        if BENCHES.is_empty() {
+            println!("no benchmarks yet");
+        }
+        for b in BENCHES {
+            println!("{:<8} {}", b.name, b.about);
+        }
+        return Ok(());
+    };
+    let Some(b) = BENCHES.iter().find(|b| b.name == name) else {
+        let known: Vec<&str> = BENCHES.iter().map(|b| b.name).collect();
+        bail!("no benchmark named {name:?}; known: {}", known.join(", "));
+    };
+    packages::ensure(packages::BUILD)?;
+    packages::ensure(packages::BENCH)?;
+    (b.run)(root)
+}
+
+fn cargo_cmd(root: &Path, args: &[&str]) -> Command {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    cmd.args(args).current_dir(root);
+    cmd
+}
+
+fn cargo(root: &Path, args: &[&str]) -> Result<()> {
+    run(
+        &mut cargo_cmd(root, args),
+        &format!("cargo {}", args.join(" ")),
+    )
+}
+
+fn run(cmd: &mut Command, what: &str) -> Result<()> {
+    let status = cmd
+        .status()
+        .with_context(|| format!("could not start `{what}`"))?;
+    if !status.success() {
+        bail!("`{what}` failed ({status})");
+    }
+    Ok(())
+}
