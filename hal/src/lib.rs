@@ -4,4 +4,11 @@
 //! drives and media; it knows nothing about backups, snapshots or disc sets (that is
 //! `burnstation-images` and `burnstation`). Library code here never prints and never exits:
 //! it returns typed errors and reports progress through events.
+//!
+//! - [`scsi`]: the [`Transport`](scsi::Transport) seam (one CDB in, status and sense out),
+//!   the Linux SG_IO transport, and sense decoding.
+//! - [`mmc`]: typed MMC commands: CDB builders and response parsers.
 #![deny(clippy::print_stdout, clippy::print_stderr, clippy::exit)]
+
+pub mod mmc;
+pub mod scsi;
