@@ -154,6 +154,9 @@ pub enum TransportError {
     /// The device is gone: unplugged, or the software drive was shut down.
     #[error("the drive is no longer there (unplugged or switched off)")]
     Gone,
+    /// This transport has no way to reset its device.
+    #[error("this drive cannot be reset from software; unplug it and plug it in again")]
+    ResetUnsupported,
 }
 
 /// Executes one SCSI command.
@@ -172,6 +175,14 @@ pub trait Transport: Send {
     /// A short human-readable name of the device behind this transport (`/dev/sr0`,
     /// `sim:/tmp/disc.img`), for messages.
     fn name(&self) -> &str;
+
+    /// Resets the device, the last step of recovering one that stopped answering (a USB
+    /// reset of the burner, or a SCSI device reset). Afterwards the device reports a unit
+    /// attention (6/29/00) and has lost whatever its cache held. Transports that cannot
+    /// reset say so with [`TransportError::ResetUnsupported`].
+    fn reset(&mut self) -> Result<(), TransportError> {
+        Err(TransportError::ResetUnsupported)
+    }
 }
 
 impl<T: Transport + ?Sized> Transport for Box<T> {
@@ -186,6 +197,10 @@ impl<T: Transport + ?Sized> Transport for Box<T> {
 
     fn name(&self) -> &str {
         (**self).name()
+    }
+
+    fn reset(&mut self) -> Result<(), TransportError> {
+        (**self).reset()
     }
 }
 
