@@ -8,7 +8,11 @@
 //! - [`scsi`]: the [`Transport`](scsi::Transport) seam (one CDB in, status and sense out),
 //!   the Linux SG_IO transport, and sense decoding.
 //! - [`mmc`]: typed MMC commands: CDB builders and response parsers.
+//! - [`ring`]: the bounded buffer between the image producer and the drive thread.
+//! - [`cancel`]: stopping a long operation from another thread.
 #![deny(clippy::print_stdout, clippy::print_stderr, clippy::exit)]
 
+pub mod cancel;
 pub mod mmc;
+pub mod ring;
 pub mod scsi;
