@@ -1,0 +1,433 @@
+//! Region maps: which bytes of a disc image belong to which file, and their hashes.
+//!
+//! Verification must say *which files* a bad sector or a wrong byte touches, not just "the
+//! image differs". So an image is cut into regions (block ranges): each file's extents, and
+//! everything else ("filesystem structures": descriptors, directories, path tables, padding).
+//! While the image streams towards the drive, a [`RegionHasher`] computes one SHA-256 per
+//! region; read-back computes the same over what the disc returns, and [`compare`] turns the
+//! differences into owners a person can act on.
+//!
+//! A region map is built from whatever knows the layout: the writer's plan for a tree we
+//! image ourselves, or the directory records of an existing image (see `verify`).
+
+use std::fmt;
+
+use sha2::{Digest, Sha256};
+
+/// The size of a logical block of an ISO 9660 image.
+pub const BLOCK: u64 = 2048;
+
+/// Who a region belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Owner {
+    /// File data. Hard-linked files share their data, so one region can have several names.
+    File {
+        /// Paths relative to the image root, as raw bytes (names need not be UTF-8).
+        names: Vec<Vec<u8>>,
+    },
+    /// Volume descriptors, directories, path tables, padding: anything that is not file data.
+    Structures,
+}
+
+impl fmt::Display for Owner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Owner::File { names } => {
+                for (i, name) in names.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "/{}", String::from_utf8_lossy(name))?;
+                }
+                Ok(())
+            }
+            Owner::Structures => {
+                f.write_str("the filesystem structures (directories, descriptors)")
+            }
+        }
+    }
+}
+
+/// A run of blocks with one owner.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Region {
+    /// First block.
+    pub start: u64,
+    /// Number of blocks (at least 1).
+    pub blocks: u64,
+    /// Index into [`RegionMap::owners`].
+    pub owner: usize,
+}
+
+impl Region {
+    /// One past the last block.
+    pub fn end(&self) -> u64 {
+        self.start + self.blocks
+    }
+}
+
+/// Regions covering an image from block 0 to its end, without gaps or overlaps.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegionMap {
+    regions: Vec<Region>,
+    owners: Vec<Owner>,
+    total_blocks: u64,
+}
+
+/// The extents handed to [`RegionMap::build`] do not describe a possible image.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RegionError {
+    /// Two files claim the same block.
+    #[error("the image layout is inconsistent: {first} and {second} both claim block {block}")]
+    Overlap {
+        /// One claimant.
+        first: String,
+        /// The other.
+        second: String,
+        /// A block both claim.
+        block: u64,
+    },
+    /// A file extent reaches past the end of the image.
+    #[error(
+        "the image layout is inconsistent: {owner} reaches block {end}, past the image end {total}"
+    )]
+    PastEnd {
+        /// The claimant.
+        owner: String,
+        /// One past its last block.
+        end: u64,
+        /// The image size in blocks.
+        total: u64,
+    },
+}
+
+impl RegionMap {
+    /// Builds the map of an image of `total_blocks` blocks from file extents: each entry is
+    /// (first block, length in bytes, names of the file). Blocks no file claims become
+    /// [`Owner::Structures`]. Extents of length 0 are ignored; an extent whose byte length is
+    /// not a whole number of blocks owns its last, partly used block too.
+    pub fn build(
+        total_blocks: u64,
+        extents: impl IntoIterator<Item = (u64, u64, Vec<Vec<u8>>)>,
+    ) -> Result<RegionMap, RegionError> {
+        let mut owners = vec![Owner::Structures];
+        let mut claimed: Vec<Region> = Vec::new();
+        for (start, bytes, names) in extents {
+            if bytes == 0 {
+                continue;
+            }
+            let blocks = bytes.div_ceil(BLOCK);
+            // Consecutive extents of one file (multi-extent files) share one owner entry.
+            let owner = match owners.last() {
+                Some(Owner::File { names: last }) if *last == names => owners.len() - 1,
+                _ => {
+                    owners.push(Owner::File { names });
+                    owners.len() - 1
+                }
+            };
+            claimed.push(Region {
+                start,
+                blocks,
+                owner,
+            });
+        }
+        claimed.sort_by_key(|r| r.start);
+
+        let mut regions = Vec::with_capacity(claimed.len() * 2 + 1);
+        let mut next = 0u64;
+        for region in claimed {
+            if region.end() > total_blocks {
+                return Err(RegionError::PastEnd {
+                    owner: owners[region.owner].to_string(),
+                    end: region.end(),
+                    total: total_blocks,
+                });
+            }
+            if region.start < next {
+                let previous = regions.last().map_or(0, |r: &Region| r.owner);
+                return Err(RegionError::Overlap {
+                    first: owners[previous].to_string(),
+                    second: owners[region.owner].to_string(),
+                    block: region.start,
+                });
+            }
+            if region.start > next {
+                push_merged(
+                    &mut regions,
+                    Region {
+                        start: next,
+                        blocks: region.start - next,
+                        owner: 0,
+                    },
+                );
+            }
+            push_merged(&mut regions, region);
+            next = region.end();
+        }
+        if next < total_blocks {
+            push_merged(
+                &mut regions,
+                Region {
+                    start: next,
+                    blocks: total_blocks - next,
+                    owner: 0,
+                },
+            );
+        }
+        Ok(RegionMap {
+            regions,
+            owners,
+            total_blocks,
+        })
+    }
+
+    /// The regions in block order.
+    pub fn regions(&self) -> &[Region] {
+        &self.regions
+    }
+
+    /// The owners regions refer to; index 0 is always [`Owner::Structures`].
+    pub fn owners(&self) -> &[Owner] {
+        &self.owners
+    }
+
+    /// The image size in blocks.
+    pub fn total_blocks(&self) -> u64 {
+        self.total_blocks
+    }
+
+    /// The owner of `block`, or `None` past the end of the image.
+    pub fn owner_of(&self, block: u64) -> Option<&Owner> {
+        let i = self.regions.partition_point(|r| r.end() <= block);
+        self.regions
+            .get(i)
+            .filter(|r| r.start <= block)
+            .map(|r| &self.owners[r.owner])
+    }
+}
+
+/// Adjacent runs of one owner become one region (keeps "structures" runs whole).
+fn push_merged(regions: &mut Vec<Region>, region: Region) {
+    if let Some(last) = regions.last_mut()
+        && last.owner == region.owner
+        && last.end() == region.start
+    {
+        last.blocks += region.blocks;
+        return;
+    }
+    regions.push(region);
+}
+
+/// Computes one SHA-256 per region, and one over everything, from bytes fed in image order.
+#[derive(Debug)]
+pub struct RegionHasher<'m> {
+    map: &'m RegionMap,
+    /// Index of the region the next byte belongs to.
+    current: usize,
+    /// Bytes of the current region still to come.
+    left_in_region: u64,
+    region_hash: Sha256,
+    image_hash: Sha256,
+    hashes: Vec<[u8; 32]>,
+    fed: u64,
+}
+
+/// What a [`RegionHasher`] computed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegionHashes {
+    /// One hash per region of the map, in order.
+    pub regions: Vec<[u8; 32]>,
+    /// The SHA-256 of all bytes fed.
+    pub image: [u8; 32],
+    /// How many bytes were fed.
+    pub bytes: u64,
+}
+
+impl<'m> RegionHasher<'m> {
+    /// A hasher for an image laid out as `map`.
+    pub fn new(map: &'m RegionMap) -> RegionHasher<'m> {
+        let left_in_region = map.regions.first().map_or(0, |r| r.blocks * BLOCK);
+        RegionHasher {
+            map,
+            current: 0,
+            left_in_region,
+            region_hash: Sha256::new(),
+            image_hash: Sha256::new(),
+            hashes: Vec::with_capacity(map.regions.len()),
+            fed: 0,
+        }
+    }
+
+    /// Feeds the next bytes of the image. Bytes past the map's end (padding to the drive's
+    /// write unit) count towards the image hash only.
+    pub fn update(&mut self, mut bytes: &[u8]) {
+        self.image_hash.update(bytes);
+        self.fed += bytes.len() as u64;
+        while !bytes.is_empty() && self.current < self.map.regions.len() {
+            let take = (bytes.len() as u64).min(self.left_in_region) as usize;
+            self.region_hash.update(&bytes[..take]);
+            bytes = &bytes[take..];
+            self.left_in_region -= take as u64;
+            if self.left_in_region == 0 {
+                self.hashes.push(self.region_hash.finalize_reset().into());
+                self.current += 1;
+                self.left_in_region = self
+                    .map
+                    .regions
+                    .get(self.current)
+                    .map_or(0, |r| r.blocks * BLOCK);
+            }
+        }
+    }
+
+    /// The hashes so far. Regions that were not fed completely get no hash, so a short
+    /// stream can never compare equal to a complete one.
+    pub fn finish(self) -> RegionHashes {
+        RegionHashes {
+            regions: self.hashes,
+            image: self.image_hash.finalize().into(),
+            bytes: self.fed,
+        }
+    }
+}
+
+/// Regions whose hashes differ between what was meant and what was read, as indexes into
+/// the map's regions. A region missing from either side (a short read) counts as different.
+pub fn differing_regions(
+    expected: &RegionHashes,
+    actual: &RegionHashes,
+    map: &RegionMap,
+) -> Vec<usize> {
+    (0..map.regions.len())
+        .filter(|&i| {
+            expected.regions.get(i).is_none() || expected.regions.get(i) != actual.regions.get(i)
+        })
+        .collect()
+}
+
+/// The distinct owners of a set of regions, in block order, each once.
+pub fn owners_of(map: &RegionMap, regions: impl IntoIterator<Item = usize>) -> Vec<&Owner> {
+    let mut seen = vec![false; map.owners.len()];
+    let mut owners = Vec::new();
+    for i in regions {
+        let owner = map.regions[i].owner;
+        if !seen[owner] {
+            seen[owner] = true;
+            owners.push(&map.owners[owner]);
+        }
+    }
+    owners
+}
+
+/// Hex of a hash, lower case, as `sha256sum` prints it.
+pub fn hex(hash: &[u8]) -> String {
+    hash.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn name(s: &str) -> Vec<Vec<u8>> {
+        vec![s.as_bytes().to_vec()]
+    }
+
+    /// An image of 40 blocks: structures 0..20, a.txt 20..22 (3000 bytes), b.bin 22..25
+    /// (two extents of one file), a gap, c 30..31.
+    fn sample() -> RegionMap {
+        RegionMap::build(
+            40,
+            vec![
+                (22, 4096, name("b.bin")),
+                (24, 2048, name("b.bin")),
+                (20, 3000, name("a.txt")),
+                (30, 1, name("dir/c")),
+                (35, 0, name("empty")),
+            ],
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn gaps_become_structures_and_extents_keep_their_owner() {
+        let map = sample();
+        let spans: Vec<(u64, u64, String)> = map
+            .regions()
+            .iter()
+            .map(|r| (r.start, r.blocks, map.owners()[r.owner].to_string()))
+            .collect();
+        let structures = Owner::Structures.to_string();
+        assert_eq!(
+            spans,
+            vec![
+                (0, 20, structures.clone()),
+                (20, 2, "/a.txt".to_string()),
+                (22, 3, "/b.bin".to_string()),
+                (25, 5, structures.clone()),
+                (30, 1, "/dir/c".to_string()),
+                (31, 9, structures),
+            ]
+        );
+        assert_eq!(map.owner_of(21).unwrap().to_string(), "/a.txt");
+        assert_eq!(map.owner_of(39), Some(&Owner::Structures));
+        assert_eq!(map.owner_of(40), None);
+    }
+
+    #[test]
+    fn inconsistent_layouts_are_refused() {
+        let overlap =
+            RegionMap::build(10, vec![(2, 4096, name("x")), (3, 10, name("y"))]).unwrap_err();
+        assert!(
+            overlap.to_string().contains("/x") && overlap.to_string().contains("/y"),
+            "{overlap}"
+        );
+        let past = RegionMap::build(10, vec![(9, 4096, name("big"))]).unwrap_err();
+        assert!(matches!(
+            past,
+            RegionError::PastEnd {
+                end: 11,
+                total: 10,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn a_changed_byte_names_exactly_its_file() {
+        let map = sample();
+        let image: Vec<u8> = (0..40 * BLOCK).map(|i| (i % 251) as u8).collect();
+        let mut expected = RegionHasher::new(&map);
+        // Feed in odd-sized pieces: boundaries must not depend on how bytes arrive.
+        for piece in image.chunks(3333) {
+            expected.update(piece);
+        }
+        let expected = expected.finish();
+        assert_eq!(expected.regions.len(), map.regions().len());
+
+        let mut damaged = image.clone();
+        damaged[(23 * BLOCK + 5) as usize] ^= 0x40;
+        let mut actual = RegionHasher::new(&map);
+        actual.update(&damaged);
+        let actual = actual.finish();
+        assert_ne!(actual.image, expected.image);
+        let bad = differing_regions(&expected, &actual, &map);
+        let owners: Vec<String> = owners_of(&map, bad).iter().map(|o| o.to_string()).collect();
+        assert_eq!(owners, vec!["/b.bin"]);
+    }
+
+    #[test]
+    fn a_short_read_never_compares_equal() {
+        let map = sample();
+        let image = vec![0u8; (40 * BLOCK) as usize];
+        let mut full = RegionHasher::new(&map);
+        full.update(&image);
+        let mut short = RegionHasher::new(&map);
+        short.update(&image[..(30 * BLOCK) as usize]);
+        let bad = differing_regions(&full.finish(), &short.finish(), &map);
+        assert_eq!(
+            bad,
+            vec![4, 5],
+            "the regions never read must count as different"
+        );
+    }
+}
