@@ -8,7 +8,10 @@
 //! - [`scsi`]: the [`Transport`](scsi::Transport) seam (one CDB in, status and sense out),
 //!   the Linux SG_IO transport, and sense decoding.
 //! - [`mmc`]: typed MMC commands: CDB builders and response parsers.
+//! - [`discovery`]: which optical drives exist (udev, sysfs), their hotplug and media
+//!   events, and the USB identity, link speed and reset of USB burners.
 #![deny(clippy::print_stdout, clippy::print_stderr, clippy::exit)]
 
+pub mod discovery;
 pub mod mmc;
 pub mod scsi;
