@@ -30,7 +30,7 @@ pub enum DriveBus {
 /// The kernel sends a `change` uevent with `DISK_MEDIA_CHANGE=1` only while it polls the
 /// drive, and by default it does not (`block.events_dfl_poll_msecs=0`), so without a udev
 /// rule setting `events_poll_msecs` there are no media events and the station has to ask
-/// the drive itself.
+/// the drive itself (see [`MediaPoller`](super::MediaPoller)).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KernelMediaEvents {
     /// The kernel polls the drive at this interval and reports disc changes as uevents.

@@ -5,6 +5,9 @@
 //!   probed them, and the USB identity of a USB burner. It uses libudev to enumerate and
 //!   reads sysfs for the rest, so it works the same with no udev daemon (capabilities are
 //!   then "unknown"). [`SysfsRoot`] runs the same code on any sysfs tree.
+//! - [`DriveEvents`]: hotplug and media-change events as an async stream (udev monitor on
+//!   tokio's `AsyncFd`), and [`MediaPoller`]: the same media changes found by asking the
+//!   drive, for the many systems where the kernel reports none.
 //! - [`usb`]: USB identity, link speed warning and [`usb_reset`] through rusb.
 //!
 //! This module never sends a SCSI command: what a drive can write and what disc it holds
@@ -13,6 +16,8 @@
 
 mod capabilities;
 mod entry;
+mod events;
+mod poller;
 mod sysfs;
 pub mod usb;
 
@@ -26,6 +31,8 @@ pub use capabilities::{
     DriveCapabilities, FormatSet, MediaView, MediumState, OpticalFormat, UdevMedium, UdevProperties,
 };
 pub use entry::{DriveBus, DriveEntry, KernelMediaEvents};
+pub use events::{DriveEvent, DriveEvents, EventSource};
+pub use poller::{MediaEvent, MediaPoller, MediaPresence};
 pub use sysfs::SysfsRoot;
 pub use usb::{UsbError, UsbIdentity, UsbResetOutcome, UsbSpeed, usb_reset};
 
@@ -58,6 +65,26 @@ pub enum DiscoveryError {
     NotOptical {
         /// The device asked for.
         device: PathBuf,
+    },
+    /// Neither the udev daemon's nor the kernel's event socket could be opened.
+    #[error(
+        "drive hotplug events are not available ({source}): the station will poll the drive \
+         for discs instead"
+    )]
+    EventsUnavailable {
+        /// Why.
+        #[source]
+        source: io::Error,
+    },
+    /// The event socket broke while in use.
+    #[error(
+        "the drive event stream stopped working ({source}): the station will poll the drive \
+         for discs instead"
+    )]
+    EventsFailed {
+        /// Why.
+        #[source]
+        source: io::Error,
     },
 }
 
@@ -156,6 +183,13 @@ mod tests {
                 },
                 "/dev/sda is not a CD, DVD or Blu-ray drive: pick one listed by `burnstation \
                  drives`",
+            ),
+            (
+                DiscoveryError::EventsUnavailable {
+                    source: io::Error::from(io::ErrorKind::PermissionDenied),
+                },
+                "drive hotplug events are not available (permission denied): the station will \
+                 poll the drive for discs instead",
             ),
         ];
         for (error, expected) in cases {
