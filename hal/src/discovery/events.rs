@@ -204,9 +204,11 @@ impl DriveEvents {
     pub(crate) async fn next_uevent(&mut self) -> Result<Uevent, DiscoveryError> {
         let mut failures = 0;
         loop {
+            // `readable_mut` borrows the socket exclusively, so this future is `Send`
+            // without libudev's objects having to be `Sync` (they are not thread-safe).
             let mut guard = self
                 .socket
-                .readable()
+                .readable_mut()
                 .await
                 .map_err(|source| DiscoveryError::EventsFailed { source })?;
             match guard.try_io(|socket| receive(socket.get_ref())) {
@@ -453,6 +455,18 @@ mod tests {
             },
         );
         assert_eq!(vanished, None);
+    }
+
+    /// The station spawns the event loop on a multi-threaded runtime, so the stream and
+    /// the future of `next` must be `Send` (see the module doc for why that is sound).
+    #[test]
+    fn the_stream_can_move_between_runtime_threads() {
+        fn assert_send<T: Send>(_: &T) {}
+        fn check(events: &mut DriveEvents) {
+            assert_send(&*events);
+            assert_send(&events.next());
+        }
+        let _ = check;
     }
 
     #[test]

@@ -81,15 +81,15 @@ impl SysfsRoot {
     /// The optical drive with this kernel name (`sr0`), from sysfs alone.
     pub fn drive(&self, name: &str) -> Result<DriveEntry, DiscoveryError> {
         let link = self.sys.join("class/block").join(name);
-        if optical_block_number(name).is_none() || fs::symlink_metadata(&link).is_err() {
-            return Err(DiscoveryError::NoSuchDrive {
-                device: self.dev.join(name),
-            });
+        let device = self.dev.join(name);
+        if fs::symlink_metadata(&link).is_err() {
+            return Err(DiscoveryError::NoSuchDrive { device });
+        }
+        if optical_block_number(name).is_none() {
+            return Err(DiscoveryError::NotOptical { device });
         }
         self.read_drive(&link, &UdevProperties::new(), None)
-            .ok_or_else(|| DiscoveryError::NotOptical {
-                device: self.dev.join(name),
-            })
+            .ok_or(DiscoveryError::NotOptical { device })
     }
 
     /// The optical drive behind a device node: `/dev/sr0`, its sg node `/dev/sg1`, or a
@@ -113,9 +113,13 @@ impl SysfsRoot {
                 return Ok(drive);
             }
         }
-        Err(DiscoveryError::NoSuchDrive {
-            device: node.to_path_buf(),
-        })
+        let device = node.to_path_buf();
+        if !name.is_empty()
+            && fs::symlink_metadata(self.sys.join("class/block").join(&name)).is_ok()
+        {
+            return Err(DiscoveryError::NotOptical { device });
+        }
+        Err(DiscoveryError::NoSuchDrive { device })
     }
 
     /// Reads one block device, given its sysfs path (`/sys/class/block/sr0` or the
@@ -461,6 +465,14 @@ mod tests {
         ));
         assert!(matches!(
             sys.root().drive("sda"),
+            Err(DiscoveryError::NotOptical { .. })
+        ));
+        assert!(matches!(
+            sys.root().drive_for_node(&sys.dev().join("sda")),
+            Err(DiscoveryError::NotOptical { .. })
+        ));
+        assert!(matches!(
+            sys.root().drive("sr7"),
             Err(DiscoveryError::NoSuchDrive { .. })
         ));
     }
