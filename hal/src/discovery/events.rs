@@ -24,6 +24,7 @@
 use std::io;
 use std::path::{Path, PathBuf};
 
+use tokio::io::Interest;
 use tokio::io::unix::AsyncFd;
 
 use super::DiscoveryError;
@@ -186,11 +187,12 @@ impl DriveEvents {
             .match_subsystem_devtype("block", "disk")
             .and_then(|b| b.listen())
             .map_err(unavailable)?;
-        // SAFETY: `register` needs the fd to stay open and be the same one for as long as
+        // SAFETY: registering needs the fd to stay open and be the same one for as long as
         // the AsyncFd lives. The MonitorSocket owns its netlink fd, closes it only when it
         // is dropped (which happens inside the AsyncFd's drop, after deregistration), and
         // `as_raw_fd` always returns that one fd; nothing else can reach the socket.
-        let socket = unsafe { AsyncFd::register(socket) }.map_err(|e| unavailable(e.into()))?;
+        let socket = unsafe { AsyncFd::register_with_interest(socket, Interest::READABLE) }
+            .map_err(|e| unavailable(e.into()))?;
         tracing::debug!(?source, "listening for drive events");
         Ok(DriveEvents {
             socket,
