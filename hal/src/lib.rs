@@ -10,9 +10,12 @@
 //! - [`mmc`]: typed MMC commands: CDB builders and response parsers.
 //! - [`ring`]: the bounded buffer between the image producer and the drive thread.
 //! - [`cancel`]: stopping a long operation from another thread.
+//! - [`discovery`]: which optical drives exist (udev, sysfs), their hotplug and media
+//!   events, and the USB identity, link speed and reset of USB burners.
 #![deny(clippy::print_stdout, clippy::print_stderr, clippy::exit)]
 
 pub mod cancel;
+pub mod discovery;
 pub mod mmc;
 pub mod ring;
 pub mod scsi;
