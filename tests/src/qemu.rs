@@ -131,7 +131,8 @@ impl Qemu {
             source,
         })?;
         log(&config.console_log)?;
-        let child = Command::new(qemu)
+        let mut command = Command::new(qemu);
+        let child = tools::die_with_parent(&mut command)
             .args(qemu_args(config))
             .stdin(Stdio::null())
             .stdout(qemu_log)

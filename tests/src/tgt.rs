@@ -430,7 +430,8 @@ fn spawn_tgtd(tgtd: &Path, socket_base: &Path, port: u16, log: &Path) -> Result<
     let log_file_too = log_file
         .try_clone()
         .map_err(io_error("could not share tgtd's log"))?;
-    Command::new(tgtd)
+    let mut command = Command::new(tgtd);
+    tools::die_with_parent(&mut command)
         .env("TGT_IPC_SOCKET", socket_base)
         .args(["-f", "-C", &CONTROL_NUMBER.to_string()])
         .args(["--iscsi", &format!("portal=127.0.0.1:{port}")])

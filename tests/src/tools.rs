@@ -11,6 +11,7 @@ use std::env;
 use std::ffi::OsStr;
 use std::fmt;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -189,6 +190,25 @@ pub fn run(command: &mut Command) -> Result<Output, CommandError> {
             stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
         })))
+    }
+}
+
+/// Makes the kernel SIGKILL the process `command` starts when the thread that started it
+/// ends. The guards (`Tgtd`, `Qemu`) stop their process on every path Rust sees, panics
+/// included; this covers the one it cannot: the test runner itself killed (a CI timeout,
+/// SIGKILL), where no `Drop` runs. So a guard must live and die on the thread that made it.
+pub fn die_with_parent(command: &mut Command) -> &mut Command {
+    // SAFETY: the closure runs in the child between fork and exec, where only
+    // async-signal-safe calls are allowed: it makes one prctl system call, allocates
+    // nothing, takes no lock, and touches no memory of the parent.
+    unsafe {
+        command.pre_exec(|| {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) == 0 {
+                Ok(())
+            } else {
+                Err(std::io::Error::last_os_error())
+            }
+        })
     }
 }
 

@@ -111,3 +111,38 @@ fn a_panicking_test_still_stops_its_daemon() {
     let pid = pid_receiver.recv().unwrap();
     assert!(!is_running(pid), "tgtd {pid} outlived the panic");
 }
+
+/// If the test runner is killed, no `Drop` runs; the kernel must then kill the daemon with
+/// the thread that started it. Forgetting the guard stands in for the killed runner.
+#[test]
+fn a_daemon_whose_guard_never_ran_dies_with_its_thread() {
+    let dir = tempfile::tempdir().unwrap();
+    let disc = dir.path().join("disc.img");
+    std::fs::write(&disc, b"").unwrap();
+    let dir_path = dir.path().to_path_buf();
+    let pid = thread::spawn(move || {
+        let tgtd = start(&dir_path, &disc);
+        let pid = tgtd.pid();
+        std::mem::forget(tgtd);
+        pid
+    })
+    .join()
+    .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    // Nobody reaps the forgotten child, so "dead" here means gone or a zombie.
+    while is_alive(pid) && std::time::Instant::now() < deadline {
+        thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(
+        !is_alive(pid),
+        "tgtd {pid} outlived the thread that started it"
+    );
+}
+
+fn is_alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+        // The state follows the command name, which is in parentheses.
+        let state = stat.rsplit_once(')').map(|(_, rest)| rest.trim_start());
+        !state.is_some_and(|rest| rest.starts_with('Z'))
+    })
+}
