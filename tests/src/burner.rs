@@ -56,7 +56,8 @@ pub enum DiscState {
     File(PathBuf),
 }
 
-/// An emulated DVD burner with a disc in it, ready to boot guests against.
+/// An emulated DVD burner with a disc in it, ready to boot guests against. Use it on the
+/// thread that made it: its processes die with that thread (see `tools::die_with_parent`).
 #[derive(Debug)]
 pub struct EmulatedBurner {
     // Field order is drop order: tgtd stops before its directory goes.
@@ -70,6 +71,7 @@ pub struct EmulatedBurner {
 
 /// One guest boot being set up: which bus, how long it may take.
 #[derive(Debug)]
+#[must_use = "nothing boots until .run()"]
 pub struct GuestSession<'a> {
     burner: &'a mut EmulatedBurner,
     attach: Attach,
