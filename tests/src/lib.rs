@@ -1,4 +1,24 @@
 //! Cross-crate and system tests of the burn station.
 //!
-//! The library part holds what several test files share (fixture trees, oracle runners,
-//! the emulated-burner harness); the tests themselves live in `tests/tests/`.
+//! The library part holds what several test files share; the tests themselves live in
+//! `tests/tests/`. Most of it is the emulated-burner harness (see `docs/testing.md`): a
+//! [`tgt`] daemon emulating a DVD burner, a cached [`guest`] (Debian's kernel, busybox), a
+//! [`share`] that carries the binaries under test in and the results out, and [`qemu`]
+//! booting the guest with the burner attached over USB or virtio-scsi. [`burner`] ties them
+//! into the API the tests use: [`EmulatedBurner`].
+//!
+//! Like the library crates, this code never prints and never exits: it returns errors whose
+//! messages say what happened and what to do, and the tests decide what to print.
+#![deny(clippy::print_stdout, clippy::print_stderr, clippy::exit)]
+
+pub mod burner;
+pub mod fixtures;
+pub mod guest;
+pub mod host_build;
+pub mod qemu;
+pub mod share;
+pub mod tgt;
+pub mod tools;
+
+pub use burner::{DiscState, EmulatedBurner, GuestRun, GuestSession, SystestError};
+pub use qemu::Attach;

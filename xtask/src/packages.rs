@@ -31,6 +31,8 @@ pub const TEST: &[&str] = &[
     "cpio",
     "kmod",
     "e2fsprogs",
+    // Debian 13 and later ship .ko.xz kernel modules; the guest build unpacks them.
+    "xz-utils",
 ];
 
 /// What the benchmarks compare against.
