@@ -8,7 +8,14 @@
 //! - [`scsi`]: the [`Transport`](scsi::Transport) seam (one CDB in, status and sense out),
 //!   the Linux SG_IO transport, and sense decoding.
 //! - [`mmc`]: typed MMC commands: CDB builders and response parsers.
+//! - [`drive`]: [`Drive`], an optical drive over any transport: identify it, wait until it
+//!   is ready, read what medium it holds, lock/eject the tray, read blocks.
 #![deny(clippy::print_stdout, clippy::print_stderr, clippy::exit)]
 
+pub mod drive;
 pub mod mmc;
 pub mod scsi;
+
+pub use drive::{Drive, DriveError, DriveInfo, FormatState, MediaInfo, NotReady};
+pub use mmc::{MediaFamily, Profile};
+pub use scsi::{CommandError, Sense, SenseClass, SenseKey, Transport, TransportError};

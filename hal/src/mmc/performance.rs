@@ -392,7 +392,7 @@ impl BufferCapacity {
     /// Parses the 12-byte answer. A free count above the size is passed on as sent; libburn
     /// clamps it, and so must callers that divide by it.
     pub fn parse(bytes: &[u8]) -> Result<BufferCapacity, ParseError> {
-        let b = announced_slice(bytes, ReadBufferCapacity::LENGTH);
+        let b = announced_slice(bytes, BUFFER_CAPACITY_LENGTH);
         if b.len() < 12 {
             return Err(ParseError::short("buffer capacity", 12, b.len()));
         }
@@ -403,13 +403,17 @@ impl BufferCapacity {
     }
 }
 
+/// The 2-byte data length of the READ BUFFER CAPACITY answer.
+const BUFFER_CAPACITY_LENGTH: LengthField = LengthField::At {
+    offset: 0,
+    width: 2,
+    plus: 2,
+};
+
 impl DataIn for ReadBufferCapacity {
     type Response = BufferCapacity;
-    const LENGTH: LengthField = LengthField::At {
-        offset: 0,
-        width: 2,
-        plus: 2,
-    };
+    // A fixed 12-byte answer: one request is enough.
+    const LENGTH: LengthField = LengthField::Once;
     fn allocation_length(&self) -> u32 {
         12
     }
@@ -422,7 +426,7 @@ impl DataIn for ReadBufferCapacity {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::mmc::testutil::hex;
 
