@@ -386,14 +386,14 @@ impl<T: Transport> Drive<T> {
         }
         let mut fallbacks = Vec::new();
         let disc = self.disc_information()?;
-        let track = self.optional(
+        let track = self.optional_on_medium(
             &ReadTrackInformation::new(track_to_ask(profile, &disc)),
             "READ TRACK INFORMATION failed, next writable address unknown",
             &mut fallbacks,
         )?;
         let readable_blocks = self.read_capacity(&mut fallbacks)?;
         let formats = if is_formattable(profile) {
-            self.optional(
+            self.optional_on_medium(
                 &ReadFormatCapacities::default(),
                 "READ FORMAT CAPACITIES failed, format state taken from disc information",
                 &mut fallbacks,

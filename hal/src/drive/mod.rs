@@ -268,10 +268,37 @@ impl<T: Transport> Drive<T> {
         what: &str,
         fallbacks: &mut Vec<String>,
     ) -> Result<Option<C::Response>, DriveError> {
+        self.optional_query(cmd, what, fallbacks, false)
+    }
+
+    /// Like [`Drive::optional`], but a medium that disappeared (xx/3A/xx) is an error: the
+    /// answers gathered so far describe a disc that is no longer there.
+    fn optional_on_medium<C: DataIn>(
+        &mut self,
+        cmd: &C,
+        what: &str,
+        fallbacks: &mut Vec<String>,
+    ) -> Result<Option<C::Response>, DriveError> {
+        self.optional_query(cmd, what, fallbacks, true)
+    }
+
+    fn optional_query<C: DataIn>(
+        &mut self,
+        cmd: &C,
+        what: &str,
+        fallbacks: &mut Vec<String>,
+        medium_required: bool,
+    ) -> Result<Option<C::Response>, DriveError> {
         match self.query(cmd) {
             Ok(r) => Ok(Some(r)),
             Err(QueryError::Command(e @ CommandError::Transport { .. })) => {
                 Err(self.command_error(e))
+            }
+            Err(QueryError::Command(e))
+                if medium_required && e.class() == Some(SenseClass::NoMedium) =>
+            {
+                let tray_open = e.sense().is_some_and(|s| s.ascq == 0x02);
+                Err(self.not_ready(NotReady::NoMedium { tray_open }))
             }
             Err(e) => {
                 let note = format!("{what}: {e}");
@@ -440,7 +467,15 @@ impl<T: Transport> Drive<T> {
             starting_feature: 0,
             allocation_length: 8,
         };
-        let raw = mmc::read_raw(&mut self.transport, &cmd).map_err(|e| self.command_error(e))?;
+        let mut attempts = 0;
+        let raw = loop {
+            match mmc::read_raw(&mut self.transport, &cmd) {
+                Err(e) if e.class() == Some(SenseClass::UnitAttention) && attempts < 3 => {
+                    attempts += 1;
+                }
+                other => break other.map_err(|e| self.command_error(e))?,
+            }
+        };
         GetConfiguration::parse(&raw)
             .map(|c| c.current_profile)
             .map_err(|source| {
@@ -453,7 +488,7 @@ impl<T: Transport> Drive<T> {
 
     fn read_capacity(&mut self, fallbacks: &mut Vec<String>) -> Result<u64, DriveError> {
         Ok(self
-            .optional(
+            .optional_on_medium(
                 &ReadCapacity,
                 "READ CAPACITY failed, readable capacity taken as 0",
                 fallbacks,

@@ -753,3 +753,30 @@ fn media_event_poll() {
     assert!(e.present && !e.tray_open);
     assert_eq!(d.media_event().unwrap(), None);
 }
+
+#[test]
+fn a_disc_removed_during_media_is_an_error_not_a_fallback() {
+    let mut s = Scripted::new();
+    s.check(profile_probe(), SenseKey::UnitAttention, 0x28, 0x00)
+        .expect(profile_probe(), Reply::Data(config_header(0x1b)))
+        .expect_query(ReadDiscInformation::new(), blank_dvd_plus_r_info())
+        .check(
+            ReadTrackInformation::new(TrackAddress::INVISIBLE)
+                .with_allocation_length(2)
+                .cdb(),
+            SenseKey::NotReady,
+            0x3a,
+            0x02,
+        );
+    let err = s.drive().media().unwrap_err();
+    assert!(
+        matches!(
+            err,
+            DriveError::NotReady {
+                reason: NotReady::NoMedium { tray_open: true },
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+}
