@@ -92,6 +92,10 @@ pub struct MediaInfo {
     pub last_track_in_last_session: u16,
     /// Where the next write must start, on media that say (never on DVD+RW: PI R11).
     pub next_writable: Option<u32>,
+    /// The Damage bit of the last track: with no next writable address it was "not closed
+    /// due to an incomplete write"; with one it may still be appended to (MMC-5 6.27.3.7,
+    /// as libburn reads it).
+    pub last_track_damaged: bool,
     /// Blocks still writable.
     pub free_blocks: u32,
     /// Total recordable capacity in 2048-byte blocks.
@@ -138,8 +142,19 @@ fn track_to_ask(profile: Profile, disc: &DiscInformation) -> TrackAddress {
         profile,
         Profile::CdR | Profile::CdRw | Profile::DvdPlusR | Profile::DvdPlusRDualLayer
     ) && disc.status != DiscStatus::Complete;
+    let overwritable = matches!(
+        profile,
+        Profile::DvdPlusRw
+            | Profile::DvdRwRestrictedOverwrite
+            | Profile::DvdRam
+            | Profile::BdRRandom
+            | Profile::BdRe
+    );
     if invisible_exists {
         TrackAddress::INVISIBLE
+    } else if overwritable {
+        // One track spanning the medium (libburn asks track 1 for these).
+        TrackAddress::Track(1)
     } else {
         TrackAddress::Track(disc.last_track_in_last_session.max(1) as u32)
     }
@@ -404,10 +419,17 @@ impl<T: Transport> Drive<T> {
         let write_speeds = self.write_speeds(None, &mut fallbacks)?;
 
         let complete = disc.status == DiscStatus::Complete;
-        let next_writable = track
-            .as_ref()
-            .and_then(|t| t.next_writable)
-            .filter(|_| !complete);
+        let next_writable = track.as_ref().and_then(|t| {
+            let nwa = t.next_writable.filter(|_| !complete)?;
+            // A Pioneer BDR-205 and a LITE-ON LTR-48125S report NWA −150 on blank media
+            // (libburn mmc.c): the track start is where writing begins.
+            if disc.status == DiscStatus::Blank && (nwa as i32) < (t.start as i32) {
+                Some(t.start)
+            } else {
+                Some(nwa)
+            }
+        });
+        let last_track_damaged = track.as_ref().is_some_and(|t| t.damage);
         let free_blocks = match &track {
             Some(t) if !complete => t.free_blocks,
             _ => 0,
@@ -432,6 +454,7 @@ impl<T: Transport> Drive<T> {
             first_track_in_last_session: disc.first_track_in_last_session,
             last_track_in_last_session: disc.last_track_in_last_session,
             next_writable,
+            last_track_damaged,
             free_blocks,
             capacity_blocks,
             readable_blocks,

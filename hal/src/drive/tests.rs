@@ -780,3 +780,24 @@ fn a_disc_removed_during_media_is_an_error_not_a_fallback() {
         "{err:?}"
     );
 }
+
+#[test]
+fn blank_media_reporting_nwa_minus_150_starts_at_the_track_start() {
+    // libburn: Pioneer BDR-205 and LITE-ON LTR-48125S say NWA −150 on blank media.
+    let mut track = blank_dvd_plus_r_track();
+    track[12..16].copy_from_slice(&(-150i32).to_be_bytes());
+    track[5] |= 0x20; // and a Damage bit, passed on as it is
+    let mut s = Scripted::new();
+    script_media(
+        &mut s,
+        0x09,
+        blank_dvd_plus_r_info(),
+        (TrackAddress::INVISIBLE, track),
+        [0; 8],
+    );
+    s.expect_query(GetWriteSpeeds::default(), r1_write_speeds());
+    let m = s.drive().media().unwrap();
+    assert_eq!(m.profile, Profile::CdR);
+    assert_eq!(m.next_writable, Some(0));
+    assert!(m.last_track_damaged);
+}
