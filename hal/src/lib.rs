@@ -5,7 +5,7 @@
 //! `burnstation-images` and `burnstation`). Library code here never prints and never exits:
 //! it returns typed errors and reports progress through events.
 //!
-//! - [`scsi`]: the [`Transport`](scsi::Transport) seam (one CDB in, status and sense out),
+//! - [`scsi`]: the [`Transport`] seam (one CDB in, status and sense out),
 //!   the Linux SG_IO transport, and sense decoding.
 //! - [`mmc`]: typed MMC commands: CDB builders and response parsers.
 //! - [`drive`]: [`Drive`], an optical drive over any transport: identify it, wait until it

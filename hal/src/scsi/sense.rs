@@ -456,7 +456,12 @@ impl fmt::Display for Sense {
             self.asc,
             self.ascq
         )?;
-        if let Some(p) = self.progress() {
+        // Progress means something for long operations; a long write in progress carries
+        // SKSV with 0 (R4), which would only confuse a reader.
+        if let Some(p) = self
+            .progress()
+            .filter(|_| !self.is_long_write_in_progress())
+        {
             write!(f, ", {:.0}% done", p * 100.0)?;
         }
         Ok(())
@@ -524,10 +529,7 @@ mod tests {
         assert_eq!(s.progress(), Some(0.0));
         assert_eq!(s.class(), SenseClass::WaitAndRetry);
         assert!(s.is_long_write_in_progress());
-        assert_eq!(
-            s.to_string(),
-            "Not ready: long write in progress (2/04/08), 0% done"
-        );
+        assert_eq!(s.to_string(), "Not ready: long write in progress (2/04/08)");
     }
 
     #[test]
