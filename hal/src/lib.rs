@@ -5,9 +5,11 @@
 //! `burnstation-images` and `burnstation`). Library code here never prints and never exits:
 //! it returns typed errors and reports progress through events.
 //!
-//! - [`scsi`]: the [`Transport`](scsi::Transport) seam (one CDB in, status and sense out),
+//! - [`scsi`]: the [`Transport`] seam (one CDB in, status and sense out),
 //!   the Linux SG_IO transport, and sense decoding.
 //! - [`mmc`]: typed MMC commands: CDB builders and response parsers.
+//! - [`drive`]: [`Drive`], an optical drive over any transport: identify it, wait until it
+//!   is ready, read what medium it holds, lock/eject the tray, read blocks.
 //! - [`ring`]: the bounded buffer between the image producer and the drive thread.
 //! - [`cancel`]: stopping a long operation from another thread.
 //! - [`discovery`]: which optical drives exist (udev, sysfs), their hotplug and media
@@ -16,6 +18,11 @@
 
 pub mod cancel;
 pub mod discovery;
+pub mod drive;
 pub mod mmc;
 pub mod ring;
 pub mod scsi;
+
+pub use drive::{Drive, DriveError, DriveInfo, FormatState, MediaInfo, NotReady};
+pub use mmc::{MediaFamily, Profile};
+pub use scsi::{CommandError, Sense, SenseClass, SenseKey, Transport, TransportError};

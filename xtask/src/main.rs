@@ -1,7 +1,8 @@
 //! `cargo xtask`: the project's own automation.
 //!
 //! - `cargo xtask demo`: the station's main job on this machine, with no hardware.
-//! - `cargo xtask test`: installs what the tests need, then runs every check and test.
+//! - `cargo xtask test`: installs what the tests need, then runs every check and test, and
+//!   runs the fuzz targets for a bounded time.
 //! - `cargo xtask bench NAME`: a benchmark, side by side with the reference tools.
 //!
 //! Each task installs the system packages it needs when it runs as root on Debian, and says
@@ -136,6 +137,18 @@ fn test(root: &Path, args: &TestArgs) -> Result<()> {
         cargo_cmd(root, &["test", "--workspace", "--no-fail-fast"]),
     );
 
+    eprintln!("\n==> cargo fuzz");
+    let start = Instant::now();
+    let fuzzed = fuzz(root, args.no_install);
+    if let Err(err) = &fuzzed {
+        eprintln!("cargo fuzz: {err:#}");
+    }
+    steps.push(Step {
+        name: "cargo fuzz".to_string(),
+        passed: fuzzed.is_ok(),
+        took: start.elapsed(),
+    });
+
     eprintln!("\n==> summary");
     for s in &steps {
         let mark = if s.passed { "ok  " } else { "FAIL" };
@@ -157,6 +170,58 @@ fn test(root: &Path, args: &TestArgs) -> Result<()> {
             failed.join(", ")
         )
     }
+}
+
+/// The cargo-fuzz crate (`hal/fuzz`, outside the workspace) and how long each of its
+/// targets runs: about 80 s in all, enough for libFuzzer to cover the parsers' branches.
+const FUZZ_DIR: &str = "hal/fuzz";
+const FUZZ_TARGETS: &[(&str, u32)] = &[("sense", 30), ("responses", 50)];
+
+/// Runs every fuzz target for a bounded time; fails on a crash, a failed property, or a
+/// missing nightly toolchain.
+fn fuzz(root: &Path, no_install: bool) -> Result<()> {
+    let nightly = Command::new("cargo")
+        .args(["+nightly", "--version"])
+        .current_dir(root)
+        .output();
+    if !nightly.is_ok_and(|o| o.status.success()) {
+        bail!("the fuzz targets need a nightly toolchain: rustup toolchain install nightly");
+    }
+    let have_cargo_fuzz = Command::new("cargo")
+        .args(["+nightly", "fuzz", "--version"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !have_cargo_fuzz {
+        if no_install {
+            bail!("cargo-fuzz is missing: cargo install cargo-fuzz --locked");
+        }
+        run(
+            Command::new("cargo").args(["install", "cargo-fuzz", "--locked"]),
+            "cargo install cargo-fuzz --locked",
+        )?;
+    }
+    let fuzz_dir = root.join(FUZZ_DIR);
+    for (target, seconds) in FUZZ_TARGETS {
+        let corpus = fuzz_dir.join("corpus").join(target);
+        std::fs::create_dir_all(&corpus)
+            .with_context(|| format!("could not create {}", corpus.display()))?;
+        // New inputs go to the first (untracked) corpus directory; the checked-in seeds
+        // (real drive answers from the unit tests) are read only.
+        let seeds = fuzz_dir.join("seeds").join(target);
+        let max_time = format!("-max_total_time={seconds}");
+        run(
+            Command::new("cargo")
+                .args(["+nightly", "fuzz", "run", "--fuzz-dir"])
+                .arg(&fuzz_dir)
+                .arg(target)
+                .arg(&corpus)
+                .arg(&seeds)
+                .args(["--", &max_time])
+                .current_dir(root),
+            &format!("cargo fuzz run {target} -- {max_time}"),
+        )?;
+    }
+    Ok(())
 }
 
 fn bench(root: &Path, name: Option<&str>) -> Result<()> {

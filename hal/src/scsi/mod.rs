@@ -11,6 +11,18 @@
 use std::fmt;
 use std::time::Duration;
 
+mod asc;
+mod command;
+pub mod sense;
+#[cfg(target_os = "linux")]
+pub mod sgio;
+
+pub use asc::{asc_meaning, asc_table_len};
+pub use command::{CommandError, execute, opcode_name};
+pub use sense::{Sense, SenseClass, SenseError, SenseFormat, SenseKey, SenseKeySpecific};
+#[cfg(target_os = "linux")]
+pub use sgio::{OpenError, SgDevice};
+
 /// The data phase of one command, seen from the host.
 #[derive(Debug)]
 pub enum DataTransfer<'a> {
