@@ -55,6 +55,11 @@ pub struct Region {
     pub start: u64,
     /// Number of blocks (at least 1).
     pub blocks: u64,
+    /// Bytes that matter, from the region's start: a file's size (its last block is padded
+    /// with zeros no reader looks at), or every byte for structures. The region's hash
+    /// covers exactly these bytes, so a file's region hash is the SHA-256 of its contents,
+    /// the very value `SHA256SUMS` lists.
+    pub bytes: u64,
     /// Index into [`RegionMap::owners`].
     pub owner: usize,
 }
@@ -128,6 +133,7 @@ impl RegionMap {
             claimed.push(Region {
                 start,
                 blocks,
+                bytes,
                 owner,
             });
         }
@@ -152,27 +158,13 @@ impl RegionMap {
                 });
             }
             if region.start > next {
-                push_merged(
-                    &mut regions,
-                    Region {
-                        start: next,
-                        blocks: region.start - next,
-                        owner: 0,
-                    },
-                );
+                push_merged(&mut regions, structures(next, region.start - next));
             }
             push_merged(&mut regions, region);
             next = region.end();
         }
         if next < total_blocks {
-            push_merged(
-                &mut regions,
-                Region {
-                    start: next,
-                    blocks: total_blocks - next,
-                    owner: 0,
-                },
-            );
+            push_merged(&mut regions, structures(next, total_blocks - next));
         }
         Ok(RegionMap {
             regions,
@@ -206,13 +198,26 @@ impl RegionMap {
     }
 }
 
-/// Adjacent runs of one owner become one region (keeps "structures" runs whole).
+fn structures(start: u64, blocks: u64) -> Region {
+    Region {
+        start,
+        blocks,
+        bytes: blocks * BLOCK,
+        owner: 0,
+    }
+}
+
+/// Adjacent runs of one owner become one region: structures runs stay whole, and the
+/// extents of a multi-extent file (all but the last a whole number of blocks) hash as one
+/// file. A run that does not fill its blocks cannot be continued, so it ends the region.
 fn push_merged(regions: &mut Vec<Region>, region: Region) {
     if let Some(last) = regions.last_mut()
         && last.owner == region.owner
         && last.end() == region.start
+        && last.bytes == last.blocks * BLOCK
     {
         last.blocks += region.blocks;
+        last.bytes += region.bytes;
         return;
     }
     regions.push(region);
@@ -224,8 +229,10 @@ pub struct RegionHasher<'m> {
     map: &'m RegionMap,
     /// Index of the region the next byte belongs to.
     current: usize,
-    /// Bytes of the current region still to come.
-    left_in_region: u64,
+    /// Bytes of the current region still to come that count towards its hash.
+    left_hashed: u64,
+    /// Bytes after those, up to the region's end (the zero tail of a file's last block).
+    left_slack: u64,
     region_hash: Sha256,
     image_hash: Sha256,
     hashes: Vec<[u8; 32]>,
@@ -246,11 +253,12 @@ pub struct RegionHashes {
 impl<'m> RegionHasher<'m> {
     /// A hasher for an image laid out as `map`.
     pub fn new(map: &'m RegionMap) -> RegionHasher<'m> {
-        let left_in_region = map.regions.first().map_or(0, |r| r.blocks * BLOCK);
+        let first = map.regions.first();
         RegionHasher {
             map,
             current: 0,
-            left_in_region,
+            left_hashed: first.map_or(0, |r| r.bytes),
+            left_slack: first.map_or(0, |r| r.blocks * BLOCK - r.bytes),
             region_hash: Sha256::new(),
             image_hash: Sha256::new(),
             hashes: Vec::with_capacity(map.regions.len()),
@@ -264,18 +272,19 @@ impl<'m> RegionHasher<'m> {
         self.image_hash.update(bytes);
         self.fed += bytes.len() as u64;
         while !bytes.is_empty() && self.current < self.map.regions.len() {
-            let take = (bytes.len() as u64).min(self.left_in_region) as usize;
+            let take = (bytes.len() as u64).min(self.left_hashed) as usize;
             self.region_hash.update(&bytes[..take]);
             bytes = &bytes[take..];
-            self.left_in_region -= take as u64;
-            if self.left_in_region == 0 {
+            self.left_hashed -= take as u64;
+            let skip = (bytes.len() as u64).min(self.left_slack) as usize;
+            bytes = &bytes[skip..];
+            self.left_slack -= skip as u64;
+            if self.left_hashed == 0 && self.left_slack == 0 {
                 self.hashes.push(self.region_hash.finalize_reset().into());
                 self.current += 1;
-                self.left_in_region = self
-                    .map
-                    .regions
-                    .get(self.current)
-                    .map_or(0, |r| r.blocks * BLOCK);
+                let next = self.map.regions.get(self.current);
+                self.left_hashed = next.map_or(0, |r| r.bytes);
+                self.left_slack = next.map_or(0, |r| r.blocks * BLOCK - r.bytes);
             }
         }
     }
@@ -413,6 +422,28 @@ mod tests {
         let bad = differing_regions(&expected, &actual, &map);
         let owners: Vec<String> = owners_of(&map, bad).iter().map(|o| o.to_string()).collect();
         assert_eq!(owners, vec!["/b.bin"]);
+    }
+
+    #[test]
+    fn a_file_region_hashes_to_the_sha256_of_its_contents() {
+        let map = sample();
+        let mut image: Vec<u8> = vec![0; (40 * BLOCK) as usize];
+        let a_txt: Vec<u8> = (0..3000u32).map(|i| (i * 7) as u8).collect();
+        image[(20 * BLOCK) as usize..(20 * BLOCK) as usize + 3000].copy_from_slice(&a_txt);
+        // Garbage in the slack of a.txt's last block changes the image, not the file.
+        image[(20 * BLOCK) as usize + 3500] = 0xee;
+        let mut hasher = RegionHasher::new(&map);
+        hasher.update(&image);
+        let hashes = hasher.finish();
+        let a_region = map.regions().iter().position(|r| r.start == 20).unwrap();
+        let want: [u8; 32] = Sha256::digest(&a_txt).into();
+        assert_eq!(hashes.regions[a_region], want);
+        // b.bin's two extents (2 + 1 blocks, all full) hash as one 6144-byte file.
+        let b_region = map.regions().iter().position(|r| r.start == 22).unwrap();
+        assert_eq!(map.regions()[b_region].bytes, 6144);
+        let want: [u8; 32] =
+            Sha256::digest(&image[(22 * BLOCK) as usize..(25 * BLOCK) as usize]).into();
+        assert_eq!(hashes.regions[b_region], want);
     }
 
     #[test]
