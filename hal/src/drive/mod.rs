@@ -7,10 +7,12 @@
 //! odd but real combinations (R3). Optional commands a drive or emulator does not support
 //! (READ FORMAT CAPACITIES, GET EVENT STATUS NOTIFICATION, GET PERFORMANCE, READ BUFFER
 //! CAPACITY, MODE SENSE 2Ah) never fail a query: another source is used where one exists,
-//! and the fallback is logged and listed in the result. Burn sequences live elsewhere; this
-//! module never writes to the medium.
+//! and the fallback is logged and listed in the result. The burn sequences are in [`burn`]
+//! and read-back in [`readback`]; the rest of this module never writes to the medium.
 
+pub mod burn;
 mod info;
+pub mod readback;
 
 use std::fmt;
 use std::time::{Duration, Instant};
@@ -26,7 +28,14 @@ use crate::scsi::{
     execute,
 };
 
+pub use burn::{
+    BurnError, BurnEvent, BurnOptions, BurnPhase, BurnPlan, BurnReport, ImageSource,
+    InterruptedDisc, Method, SpeedRequest, WriteProgress, interrupted_burn,
+};
 pub use info::{DriveInfo, FormatState, MediaInfo, WriteSpeed};
+pub use readback::{
+    ReadBackError, ReadBackOptions, ReadProgress, SectorMap, SectorQuality, SectorRun,
+};
 
 /// Bytes in one logical block on every medium this station writes.
 pub const BLOCK_SIZE: usize = 2048;
