@@ -12,3 +12,4 @@
 
 pub mod mmc;
 pub mod scsi;
+pub mod sim;
