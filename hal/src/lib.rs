@@ -8,6 +8,8 @@
 //! - [`scsi`]: the [`Transport`](scsi::Transport) seam (one CDB in, status and sense out),
 //!   the Linux SG_IO transport, and sense decoding.
 //! - [`mmc`]: typed MMC commands: CDB builders and response parsers.
+//! - [`sim`]: SimDrive, an MMC burner in software behind the same transport, with its medium
+//!   in a file, paced writes and injectable faults.
 #![deny(clippy::print_stdout, clippy::print_stderr, clippy::exit)]
 
 pub mod mmc;

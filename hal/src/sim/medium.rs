@@ -1055,6 +1055,28 @@ impl Medium {
         Ok(WriteTarget::Append(index))
     }
 
+    /// Checks a test WRITE (page 05h Test Write): the medium's rules at the NWA of the open
+    /// track, for any address from it on.
+    pub(crate) fn prepare_test_write(
+        &self,
+        lba: u32,
+        blocks: u32,
+        params: &WriteParameters,
+    ) -> Result<(), Sense> {
+        let nwa = self
+            .state
+            .tracks
+            .iter()
+            .rev()
+            .find_map(|t| self.track_nwa(t))
+            .filter(|nwa| *nwa <= lba)
+            .ok_or(sense::INVALID_ADDRESS_FOR_WRITE.at(lba))?;
+        if lba as u64 + blocks as u64 > self.capacity() as u64 {
+            return Err(sense::LBA_OUT_OF_RANGE.at(lba));
+        }
+        self.prepare_write(nwa, blocks, false, params).map(|_| ())
+    }
+
     fn within_recorded(&self, lba: u32, blocks: u32) -> bool {
         self.state
             .tracks

@@ -371,7 +371,10 @@ mod tests {
         burnt.clear();
         buffer
             .drain_until(Duration::from_secs(2), rate, |lba, bytes| {
-                assert_eq!(bytes[SECTOR_BYTES], 2, "sector 116 came from the second write");
+                assert_eq!(
+                    bytes[SECTOR_BYTES], 2,
+                    "sector 116 came from the second write"
+                );
                 burnt.push((lba, bytes.len() / SECTOR_BYTES, bytes[0]));
                 Ok(())
             })

@@ -114,11 +114,13 @@ pub(crate) fn write(
     let Some(medium) = medium.as_mut() else {
         return Err(sense::NO_MEDIUM);
     };
-    let target = medium.prepare_write(lba, blocks, streaming, &params)?;
     if params.test_write && medium.is_sequential() {
-        // A test write goes through the motions and records nothing.
+        // A test write goes through the motions and records nothing. The NWA does not move,
+        // so any address from it on is taken as the simulated one.
+        medium.prepare_test_write(lba, blocks, &params)?;
         return Ok(good(length));
     }
+    let target = medium.prepare_write(lba, blocks, streaming, &params)?;
     let accepted_blocks = failing.map_or(blocks, |bad| bad - lba);
     let accepted = &payload[..accepted_blocks as usize * SECTOR_BYTES];
     match pacing {
