@@ -159,7 +159,7 @@ const OPTION_NAMES: [&str; 16] = [
 ];
 
 /// Commands a spec can take away with `lacks=`, by short name.
-const LACKABLE: [(&str, u8); 22] = [
+const LACKABLE: [(&str, u8); 21] = [
     ("format", 0x04),
     ("startstop", 0x1b),
     ("prevent", 0x1e),
@@ -181,7 +181,6 @@ const LACKABLE: [(&str, u8); 22] = [
     ("perf", 0xac),
     ("streaming", 0xb6),
     ("cdspeed", 0xbb),
-    ("inquiry", 0x12),
 ];
 
 impl SimConfig {

@@ -454,6 +454,8 @@ impl Core {
     /// Power fails and comes back: the buffer's contents are lost, any operation stops, the
     /// drive forgets its settings and reports 6/29/00.
     pub(crate) fn power_cycle(&mut self) {
+        // Whatever the drive had burnt by now (or finished doing) stays; only the rest is lost.
+        let _ = self.settle();
         let lost = self.buffer.discard();
         if let Some(medium) = self.medium.as_mut() {
             medium.lose(&lost);
@@ -479,6 +481,7 @@ impl Core {
     /// The medium leaves the drive without warning (pulled out mid-burn): what was still in
     /// the buffer is lost, the disc keeps what was burnt.
     pub(crate) fn pull_medium(&mut self) {
+        let _ = self.settle();
         let lost = self.buffer.discard();
         if let Some(medium) = self.medium.as_mut() {
             medium.lose(&lost);
