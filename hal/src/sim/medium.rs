@@ -819,7 +819,10 @@ impl Medium {
             next_writable,
             free: next_writable.map_or(0, |nwa| end - nwa),
             last_recorded: (track.recorded > 0 && !plus).then(|| track.start + track.recorded - 1),
-            reserved: track.reserved.is_some(),
+            // RT stays set on a written CD reserved track (PI R8: 100xb); a finished DVD-R
+            // DAO track is plain "complete" (0000b).
+            reserved: track.reserved.is_some()
+                && (!track.is_closed() || matches!(self.kind, Kind::Cd { .. })),
             blank,
             packet,
             fixed_packet,
@@ -1390,11 +1393,6 @@ impl Medium {
     fn reset_blank(&mut self, profile: Profile) {
         self.set_profile(profile);
         let mode = self.mode_for(&WriteParameters::default());
-        let mode = if matches!(self.kind, Kind::DvdMinus { .. }) {
-            TrackMode::Incremental
-        } else {
-            mode
-        };
         self.state.tracks = if self.is_sequential() {
             vec![Track::new(1, 1, 0, mode)]
         } else {

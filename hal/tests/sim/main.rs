@@ -11,5 +11,6 @@ mod oracles;
 mod overwritable;
 mod pacing;
 mod persistence;
+mod sequences;
 mod sequential;
 mod shapes;

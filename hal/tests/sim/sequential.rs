@@ -290,6 +290,13 @@ fn dvd_minus_r_disc_at_once_needs_an_exact_reservation_and_no_close() {
             (2, 3),
             "{profile}: SYNC completes DAO"
         );
+        let track = host.track_info(1);
+        assert_eq!(
+            track.rt_blank_packet_fp, 0b0000,
+            "{profile}: complete DAO track"
+        );
+        assert!(!track.nwa_valid);
+        assert_eq!(track.size, 160);
         assert_eq!(host.read_capacity_value(), 159);
         host.expect(&close(false, 0b010, 0), SEQUENCE_ERROR);
         host.verify(0, 160, 1);
