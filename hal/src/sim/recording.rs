@@ -15,11 +15,13 @@ use super::sense::{self, Sense};
 use super::{Core, OperationKind, SAVE_EVERY_BLOCKS, Step};
 use crate::mmc::Profile;
 
-/// How long closing takes, as blocks written at the write speed: a track's run-out, a
-/// session's lead-out, and a finalizing lead-out on top.
-const CLOSE_TRACK_WORK: WorkBlocks = 2_048;
-const CLOSE_SESSION_WORK: WorkBlocks = 16_384;
-const FINALIZE_WORK: WorkBlocks = 16_384;
+/// How long closing takes, as blocks written at the write speed: a track's run-out (2 MiB),
+/// a session's lead-out (8 MiB), and as much again to finalize. Real drives vary (a DVD+R
+/// finalize can take half a minute); these keep a paced burn's closing under 1 % of a full
+/// disc's writing time, so burn benchmarks measure the host, not this guess.
+const CLOSE_TRACK_WORK: WorkBlocks = 1_024;
+const CLOSE_SESSION_WORK: WorkBlocks = 4_096;
+const FINALIZE_WORK: WorkBlocks = 4_096;
 
 fn io_failure(error: std::io::Error) -> Step {
     Step::Fail(TransportError::Io(error))

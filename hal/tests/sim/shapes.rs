@@ -162,3 +162,21 @@ fn blank_dvd_plus_r() {
         "the track holding LBA 1000"
     );
 }
+
+/// `dvd+rw-mediainfo` asks for POW resources with byte 1 = 10h (a reserved bit): the drive
+/// ignores it and sends the standard block; the real data types 001b/010b are refused.
+#[test]
+fn disc_information_data_types() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut host = Host::open(config(dir.path(), Profile::BdRSequential));
+    let mut cdb = read_disc_information(34);
+    cdb[1] = 0x10;
+    let r = host.data_in(&cdb, 34);
+    assert_eq!(be16(&r[0..2]), 32);
+    cdb[1] = 0x02;
+    host.expect_in(&cdb, 34, INVALID_FIELD);
+    cdb[1] = 0x01;
+    host.expect_in(&cdb, 34, INVALID_FIELD);
+    // Allocation length: a 2-byte probe gets the length field only.
+    assert_eq!(host.data_in(&read_disc_information(2), 34), vec![0, 32]);
+}
