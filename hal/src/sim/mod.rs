@@ -75,7 +75,8 @@ pub enum CommandResult {
     },
     /// No answer before the caller's timeout.
     Timeout,
-    /// The drive went away (power cut) while the command ran.
+    /// No answer: the power failed while the command ran, or the medium file could not be
+    /// read or written (the transport error says which).
     Gone,
 }
 
@@ -382,14 +383,13 @@ impl Core {
         };
         match medium.background_format() {
             Some((done, BackgroundFormat::Running)) => {
-                let Some(rate) = self.config.speed.gt(&0.0).then(|| {
-                    let family = medium.family();
-                    pacing::one_x_bytes_per_sec(family) as f64 * self.config.speed
-                }) else {
+                if self.config.speed <= 0.0 {
                     // Unpaced: the drive formats infinitely fast too.
                     medium.set_background_progress(medium.capacity());
                     return;
-                };
+                }
+                // De-icing runs at the drive's top speed, writes or not.
+                let rate = pacing::one_x_bytes_per_sec(medium.family()) as f64 * self.config.speed;
                 let (since, done_then) = *self.background_anchor.get_or_insert((now, done));
                 let elapsed = now.saturating_sub(since).as_secs_f64();
                 let blocks = (elapsed * rate / medium::SECTOR_BYTES as f64) as u64;
