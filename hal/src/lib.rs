@@ -14,6 +14,8 @@
 //! - [`cancel`]: stopping a long operation from another thread.
 //! - [`discovery`]: which optical drives exist (udev, sysfs), their hotplug and media
 //!   events, and the USB identity, link speed and reset of USB burners.
+//! - [`sim`]: SimDrive, an MMC burner in software behind the same transport, with its medium
+//!   in a file, paced writes and injectable faults.
 #![deny(clippy::print_stdout, clippy::print_stderr, clippy::exit)]
 
 pub mod cancel;
@@ -22,6 +24,7 @@ pub mod drive;
 pub mod mmc;
 pub mod ring;
 pub mod scsi;
+pub mod sim;
 
 pub use drive::{Drive, DriveError, DriveInfo, FormatState, MediaInfo, NotReady};
 pub use mmc::{MediaFamily, Profile};
