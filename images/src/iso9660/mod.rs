@@ -1,0 +1,28 @@
+//! ISO 9660 with Joliet and Rock Ridge: the layout of a whole image planned from a tree's
+//! metadata, a streaming writer that produces its bytes in LBA order, and a reader.
+//!
+//! The modules follow the data: `entry` (what the tree holds) -> `names` and `susp` (how each
+//! entry is named and described) -> `records` (the byte encoders) -> `layout` (where
+//! everything goes) -> `stream` (the bytes, hashed on the way) and `manifest`
+//! (`SHA256SUMS`); `reader` goes the other way. docs/iso9660.md explains the choices.
+
+pub mod entry;
+pub mod layout;
+pub mod manifest;
+pub mod names;
+pub mod reader;
+pub mod records;
+pub mod stream;
+pub mod susp;
+
+pub use entry::{
+    EntryKind, LinkIdentity, ScanError, ScanEvent, SourceEntry, Timestamp, scan_tree,
+    scan_tree_with,
+};
+pub use layout::{
+    BlockOwner, Extent, FileOrigin, GeneratedFile, ImageOptions, Layout, LayoutError,
+    MANIFEST_NAME, PlannedFile,
+};
+pub use reader::{FileReader, IsoEntry, IsoEntryKind, IsoImage, ReadError, TreeKind, VolumeInfo};
+pub use records::BLOCK;
+pub use stream::{FileDigest, ImageDigest, ImageStream, StreamError};

@@ -1,0 +1,479 @@
+//! The streaming writer: the image's bytes in LBA order, produced from a [`Layout`] and the
+//! source tree, as a `std::io::Read`.
+//!
+//! Each source file is opened once and read once, sequentially, straight into the caller's
+//! buffer; its SHA-256 is computed on the way, and the SHA-256 of the whole image on a
+//! helper thread (the two hashes are the main cost, and the board has more than one core).
+//! Memory stays bounded: one directory's bytes at a time, a few hashing buffers, and 32
+//! bytes per file. A file that vanished, became unreadable or changed size since the plan
+//! stops the stream with an error naming it: the image is never silently wrong.
+
+use std::ffi::OsStr;
+use std::fs::File;
+use std::io::{self, Read};
+use std::os::unix::ffi::OsStrExt;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::thread::JoinHandle;
+
+use sha2::{Digest, Sha256};
+
+use super::layout::{DataSource, Layout};
+use super::manifest;
+use super::records::{BLOCK, BLOCK_USIZE};
+
+/// How many bytes of image the helper thread hashes at once.
+const HASH_CHUNK: usize = 1 << 20;
+/// How many chunks may wait for the helper thread (bounds memory to a few MiB).
+const HASH_QUEUE: usize = 3;
+
+/// Why the stream stopped.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum StreamError {
+    #[error(
+        "cannot open {path:?} to put it on the disc ({source}); it vanished or became unreadable since the image was planned: plan the image again"
+    )]
+    Open {
+        path: String,
+        #[source]
+        source: Arc<io::Error>,
+    },
+    #[error(
+        "cannot read {path:?} ({source}); check the disk holding the tree and plan the image again"
+    )]
+    Read {
+        path: String,
+        #[source]
+        source: Arc<io::Error>,
+    },
+    #[error(
+        "{path:?} changed size since the image was planned ({planned} bytes planned, {found}); the snapshot must not change while it is burnt: plan the image again"
+    )]
+    SizeChanged {
+        path: String,
+        planned: u64,
+        found: String,
+    },
+    #[error(
+        "the image stream was finished before its last byte was read; read it to the end first"
+    )]
+    NotFinished,
+    #[error("the image hashing thread failed; this is a bug in burnstation")]
+    HasherFailed,
+}
+
+/// The SHA-256 of one file on the disc.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileDigest {
+    /// The path on the disc (every name of a hard-linked file has its own entry).
+    pub path: Vec<u8>,
+    pub sha256: [u8; 32],
+}
+
+/// What the stream computed: the image's SHA-256 and every file's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageDigest {
+    pub image_sha256: [u8; 32],
+    pub image_bytes: u64,
+    /// Every file with data on the disc (generated files and the manifest included), in
+    /// byte order of the path.
+    pub files: Vec<FileDigest>,
+}
+
+impl ImageDigest {
+    /// The SHA-256 of the file at `path`, if the image has one there.
+    pub fn file(&self, path: &[u8]) -> Option<&[u8; 32]> {
+        self.files
+            .binary_search_by(|f| f.path.as_slice().cmp(path))
+            .ok()
+            .map(|i| &self.files[i].sha256)
+    }
+}
+
+/// The pieces of the image, in LBA order.
+#[derive(Debug, Clone, Copy)]
+enum Segment {
+    SystemArea,
+    Descriptors,
+    IsoDirectory(usize),
+    IsoPathTables,
+    JolietDirectory(usize),
+    JolietPathTables,
+    ZeroBlock,
+    Data(usize),
+    Padding,
+    End,
+}
+
+/// What is being produced right now.
+#[derive(Debug)]
+enum Current {
+    /// Bytes built in memory (descriptors, a directory, a path table, a generated file).
+    Buffer {
+        bytes: Vec<u8>,
+        at: usize,
+    },
+    /// Zeros (system area, padding, the end of a file's last block).
+    Zeros {
+        left: u64,
+    },
+    /// A source file being copied.
+    File {
+        data: usize,
+        file: File,
+        left: u64,
+        hasher: Box<Sha256>,
+    },
+    Done,
+}
+
+/// SHA-256 of the whole image, computed on a helper thread fed with copies of the bytes.
+#[derive(Debug)]
+struct ImageHasher {
+    chunk: Vec<u8>,
+    to_thread: Option<SyncSender<Vec<u8>>>,
+    recycled: Receiver<Vec<u8>>,
+    thread: Option<JoinHandle<[u8; 32]>>,
+}
+
+impl ImageHasher {
+    fn new() -> Self {
+        let (to_thread, from_stream) = sync_channel::<Vec<u8>>(HASH_QUEUE);
+        let (to_stream, recycled) = sync_channel::<Vec<u8>>(HASH_QUEUE + 2);
+        let thread = std::thread::Builder::new()
+            .name("image-sha256".into())
+            .spawn(move || {
+                let mut hasher = Sha256::new();
+                for chunk in from_stream {
+                    hasher.update(&chunk);
+                    // The stream may have gone; a lost buffer is only a lost reuse.
+                    let _ = to_stream.try_send(chunk);
+                }
+                hasher.finalize().into()
+            })
+            .ok();
+        ImageHasher {
+            chunk: Vec::with_capacity(HASH_CHUNK),
+            to_thread: Some(to_thread),
+            recycled,
+            thread,
+        }
+    }
+
+    fn update(&mut self, mut bytes: &[u8]) {
+        while !bytes.is_empty() {
+            let room = HASH_CHUNK - self.chunk.len();
+            let take = room.min(bytes.len());
+            self.chunk.extend_from_slice(&bytes[..take]);
+            bytes = &bytes[take..];
+            if self.chunk.len() == HASH_CHUNK {
+                self.flush();
+            }
+        }
+    }
+
+    fn flush(&mut self) {
+        let fresh = self
+            .recycled
+            .try_recv()
+            .map(|mut b| {
+                b.clear();
+                b
+            })
+            .unwrap_or_else(|_| Vec::with_capacity(HASH_CHUNK));
+        let full = std::mem::replace(&mut self.chunk, fresh);
+        if let Some(sender) = &self.to_thread {
+            // A send fails only if the thread died; `finish` reports that.
+            let _ = sender.send(full);
+        }
+    }
+
+    fn finish(mut self) -> Result<[u8; 32], StreamError> {
+        if !self.chunk.is_empty() {
+            self.flush();
+        }
+        drop(self.to_thread.take());
+        self.thread
+            .take()
+            .ok_or(StreamError::HasherFailed)?
+            .join()
+            .map_err(|_| StreamError::HasherFailed)
+    }
+}
+
+/// The image as a byte stream. Read it to the end, then call [`ImageStream::finish`].
+#[derive(Debug)]
+pub struct ImageStream {
+    layout: Arc<Layout>,
+    source_root: PathBuf,
+    segment: Segment,
+    current: Current,
+    image: Option<ImageHasher>,
+    file_hashes: Vec<[u8; 32]>,
+    produced: u64,
+    failed: Option<StreamError>,
+}
+
+impl ImageStream {
+    /// A stream of the image `layout` describes, reading source files under `source_root`.
+    pub fn new(layout: impl Into<Arc<Layout>>, source_root: PathBuf) -> ImageStream {
+        let layout = layout.into();
+        let files = layout.data.len();
+        ImageStream {
+            layout,
+            source_root,
+            segment: Segment::SystemArea,
+            current: Current::Zeros { left: 16 * BLOCK },
+            image: Some(ImageHasher::new()),
+            file_hashes: vec![[0; 32]; files],
+            produced: 0,
+            failed: None,
+        }
+    }
+
+    /// The layout this stream produces.
+    pub fn layout(&self) -> &Arc<Layout> {
+        &self.layout
+    }
+
+    /// How many image bytes have been produced so far.
+    pub fn position(&self) -> u64 {
+        self.produced
+    }
+
+    /// After the last byte: the image's and every file's SHA-256; or the error that stopped
+    /// the stream.
+    pub fn finish(mut self) -> Result<ImageDigest, StreamError> {
+        if let Some(error) = self.failed.take() {
+            return Err(error);
+        }
+        if !matches!(self.current, Current::Done) {
+            return Err(StreamError::NotFinished);
+        }
+        let image_sha256 = self
+            .image
+            .take()
+            .ok_or(StreamError::HasherFailed)?
+            .finish()?;
+        let mut files: Vec<FileDigest> = Vec::new();
+        for (index, file) in self.layout.data.iter().enumerate() {
+            for &name in &file.names {
+                files.push(FileDigest {
+                    path: self.layout.node_path(name),
+                    sha256: self.file_hashes[index],
+                });
+            }
+        }
+        files.sort_unstable_by(|a, b| a.path.cmp(&b.path));
+        Ok(ImageDigest {
+            image_sha256,
+            image_bytes: self.produced,
+            files,
+        })
+    }
+
+    fn next_segment(&self) -> Segment {
+        let layout = &self.layout;
+        let dirs = layout.dirs.len();
+        match self.segment {
+            Segment::SystemArea => Segment::Descriptors,
+            Segment::Descriptors => Segment::IsoDirectory(0),
+            Segment::IsoDirectory(i) if i + 1 < dirs => Segment::IsoDirectory(i + 1),
+            Segment::IsoDirectory(_) => Segment::IsoPathTables,
+            Segment::IsoPathTables => Segment::JolietDirectory(0),
+            Segment::JolietDirectory(i) if i + 1 < dirs => Segment::JolietDirectory(i + 1),
+            Segment::JolietDirectory(_) => Segment::JolietPathTables,
+            Segment::JolietPathTables => Segment::ZeroBlock,
+            Segment::ZeroBlock if layout.data.is_empty() => Segment::Padding,
+            Segment::ZeroBlock => Segment::Data(0),
+            Segment::Data(i) if i + 1 < layout.data.len() => Segment::Data(i + 1),
+            Segment::Data(_) => Segment::Padding,
+            Segment::Padding | Segment::End => Segment::End,
+        }
+    }
+
+    /// Moves on to the next segment and prepares its bytes (or opens its file).
+    fn advance(&mut self) -> Result<(), StreamError> {
+        self.segment = self.next_segment();
+        let layout = Arc::clone(&self.layout);
+        self.current = match self.segment {
+            Segment::SystemArea => Current::Zeros { left: 16 * BLOCK },
+            Segment::Descriptors => buffer(layout.descriptors()),
+            Segment::IsoDirectory(i) => {
+                let dir = layout.iso_dir_order[i];
+                let mut bytes = layout.iso_directory_bytes(dir);
+                bytes.extent.append(&mut bytes.continuation);
+                buffer(bytes.extent)
+            }
+            Segment::IsoPathTables => {
+                let mut bytes = layout.path_table(false, false);
+                bytes.extend(layout.path_table(false, true));
+                buffer(bytes)
+            }
+            Segment::JolietDirectory(i) => {
+                buffer(layout.joliet_directory_bytes(layout.joliet_dir_order[i]))
+            }
+            Segment::JolietPathTables => {
+                let mut bytes = layout.path_table(true, false);
+                bytes.extend(layout.path_table(true, true));
+                buffer(bytes)
+            }
+            Segment::ZeroBlock => Current::Zeros { left: BLOCK },
+            Segment::Data(i) => self.open_data(i)?,
+            Segment::Padding => Current::Zeros {
+                left: (layout.total_blocks - layout.padding_lba) * BLOCK,
+            },
+            Segment::End => Current::Done,
+        };
+        Ok(())
+    }
+
+    fn open_data(&mut self, index: usize) -> Result<Current, StreamError> {
+        let layout = Arc::clone(&self.layout);
+        let file = &layout.data[index];
+        let contents = match file.source {
+            DataSource::Generated(g) => layout.generated[g].contents.clone(),
+            DataSource::Manifest => manifest::manifest_contents(&layout, &self.file_hashes),
+            DataSource::Source => {
+                let rel = layout.node_path(file.names[0]);
+                let path = self.source_root.join(OsStr::from_bytes(&rel));
+                let opened = File::open(&path).map_err(|source| StreamError::Open {
+                    path: String::from_utf8_lossy(&rel).into_owned(),
+                    source: Arc::new(source),
+                })?;
+                return Ok(Current::File {
+                    data: index,
+                    file: opened,
+                    left: file.size,
+                    hasher: Box::new(Sha256::new()),
+                });
+            }
+        };
+        debug_assert_eq!(contents.len() as u64, file.size);
+        self.file_hashes[index] = Sha256::digest(&contents).into();
+        let mut bytes = contents;
+        bytes.resize(bytes.len().div_ceil(BLOCK_USIZE) * BLOCK_USIZE, 0);
+        Ok(buffer(bytes))
+    }
+
+    fn path_of(&self, data: usize) -> String {
+        String::from_utf8_lossy(&self.layout.node_path(self.layout.data[data].names[0]))
+            .into_owned()
+    }
+
+    /// Produces up to `buf.len()` bytes; 0 only at the end of the image.
+    fn produce(&mut self, buf: &mut [u8]) -> Result<usize, StreamError> {
+        loop {
+            match &mut self.current {
+                Current::Done => return Ok(0),
+                Current::Buffer { bytes, at } => {
+                    if *at < bytes.len() {
+                        let n = (bytes.len() - *at).min(buf.len());
+                        buf[..n].copy_from_slice(&bytes[*at..*at + n]);
+                        *at += n;
+                        return Ok(n);
+                    }
+                }
+                Current::Zeros { left } => {
+                    if *left > 0 {
+                        let n = (*left).min(buf.len() as u64) as usize;
+                        buf[..n].fill(0);
+                        *left -= n as u64;
+                        return Ok(n);
+                    }
+                }
+                Current::File {
+                    data,
+                    file,
+                    left,
+                    hasher,
+                } => {
+                    let data = *data;
+                    if *left > 0 {
+                        let want = (*left).min(buf.len() as u64) as usize;
+                        let n = match file.read(&mut buf[..want]) {
+                            Ok(n) => n,
+                            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                            Err(source) => {
+                                return Err(StreamError::Read {
+                                    path: self.path_of(data),
+                                    source: Arc::new(source),
+                                });
+                            }
+                        };
+                        if n == 0 {
+                            let planned = self.layout.data[data].size;
+                            let found = format!("it now ends after {} bytes", planned - *left);
+                            return Err(StreamError::SizeChanged {
+                                path: self.path_of(data),
+                                planned,
+                                found,
+                            });
+                        }
+                        hasher.update(&buf[..n]);
+                        *left -= n as u64;
+                        return Ok(n);
+                    }
+                    // All planned bytes are in: the file must end here.
+                    let mut probe = [0u8; 1];
+                    let grew = loop {
+                        match file.read(&mut probe) {
+                            Ok(n) => break n > 0,
+                            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                            Err(source) => {
+                                return Err(StreamError::Read {
+                                    path: self.path_of(data),
+                                    source: Arc::new(source),
+                                });
+                            }
+                        }
+                    };
+                    if grew {
+                        return Err(StreamError::SizeChanged {
+                            path: self.path_of(data),
+                            planned: self.layout.data[data].size,
+                            found: "it has grown".to_string(),
+                        });
+                    }
+                    let digest = std::mem::take(hasher).finalize();
+                    self.file_hashes[data] = digest.into();
+                    let size = self.layout.data[data].size;
+                    let pad = size.div_ceil(BLOCK) * BLOCK - size;
+                    self.current = Current::Zeros { left: pad };
+                    continue;
+                }
+            }
+            self.advance()?;
+        }
+    }
+}
+
+fn buffer(bytes: Vec<u8>) -> Current {
+    Current::Buffer { bytes, at: 0 }
+}
+
+impl Read for ImageStream {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if let Some(error) = &self.failed {
+            return Err(io::Error::other(error.clone()));
+        }
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        match self.produce(buf) {
+            Ok(n) => {
+                if let Some(image) = &mut self.image {
+                    image.update(&buf[..n]);
+                }
+                self.produced += n as u64;
+                debug_assert!(self.produced <= self.layout.total_bytes());
+                Ok(n)
+            }
+            Err(error) => {
+                self.failed = Some(error.clone());
+                Err(io::Error::other(error))
+            }
+        }
+    }
+}
