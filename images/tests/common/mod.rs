@@ -323,6 +323,9 @@ pub fn show(path: &[u8]) -> String {
     format!("{:?}", String::from_utf8_lossy(path))
 }
 
+/// Maps a source path to the path a reader shows it under (`None`: not shown at all).
+pub type Rename<'a> = &'a dyn Fn(&[u8], Kind) -> Option<Vec<u8>>;
+
 /// Compares `actual` with `expected` entry by entry. `rename` maps an expected path to the
 /// path the reader is expected to give it (`None`: the reader cannot show that entry).
 /// Panics with every difference, one per line.
@@ -330,7 +333,7 @@ pub fn compare_trees(
     expected: &Path,
     actual: &Path,
     fidelity: Fidelity,
-    rename: &dyn Fn(&[u8], Kind) -> Option<Vec<u8>>,
+    rename: Rename<'_>,
     ignore_actual: &[&[u8]],
 ) {
     let mut diffs = Vec::new();
