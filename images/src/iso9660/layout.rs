@@ -359,7 +359,9 @@ impl Layout {
                 Some(pos) => (&entry.path[..pos], &entry.path[pos + 1..]),
                 None => (&[][..], &entry.path[..]),
             };
-            check_name(&entry.path, name)?;
+            for component in entry.path.split(|&b| b == b'/') {
+                check_name(&entry.path, component)?;
+            }
             let Some(&parent) = dir_by_path.get(parent_path) else {
                 return Err(LayoutError::MissingParent {
                     path: lossy(&entry.path),
