@@ -67,8 +67,12 @@ impl SourceEntry {
 /// Why a source tree could not be scanned.
 #[derive(Debug, thiserror::Error)]
 pub enum ScanError {
-    #[error("cannot read {path}: {source}; fix its permissions or remove it from the tree")]
-    Unreadable { path: PathBuf, source: io::Error },
+    #[error(
+        "cannot read the tree {path} ({cause}); check that it exists and is a readable directory"
+    )]
+    Root { path: PathBuf, cause: io::Error },
+    #[error("cannot read {path} ({cause}); fix its permissions or remove it from the tree")]
+    Unreadable { path: PathBuf, cause: io::Error },
     #[error(
         "{path} is a {kind}, which a data disc cannot hold; remove it from the tree or exclude it"
     )]
@@ -131,15 +135,19 @@ fn scan(
 ) -> Result<Vec<SourceEntry>, ScanError> {
     let unreadable = |path: &Path| {
         let path = path.to_path_buf();
-        move |source| ScanError::Unreadable { path, source }
+        move |cause| ScanError::Unreadable { path, cause }
     };
     let mut entries = Vec::new();
-    let meta = fs::symlink_metadata(root).map_err(unreadable(root))?;
+    let root_error = |cause| ScanError::Root {
+        path: root.to_path_buf(),
+        cause,
+    };
+    let meta = fs::metadata(root).map_err(root_error)?;
     if !meta.is_dir() {
-        return Err(ScanError::Unreadable {
-            path: root.to_path_buf(),
-            source: io::Error::new(io::ErrorKind::NotADirectory, "not a directory"),
-        });
+        return Err(root_error(io::Error::new(
+            io::ErrorKind::NotADirectory,
+            "not a directory",
+        )));
     }
     entries.push(entry_from(Vec::new(), &meta, EntryKind::Directory));
     // Depth-first with an explicit stack; each directory's names are sorted so the scan

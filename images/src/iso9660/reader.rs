@@ -82,8 +82,8 @@ pub struct IsoEntry {
 /// Why an image could not be read or extracted.
 #[derive(Debug, thiserror::Error)]
 pub enum ReadError {
-    #[error("cannot read the image at block {lba} ({source}); check the disc or the file")]
-    Io { lba: u64, source: io::Error },
+    #[error("cannot read the image at block {lba} ({cause}); check the disc or the file")]
+    Io { lba: u64, cause: io::Error },
     #[error(
         "this is not an ISO 9660 image (no primary volume descriptor at block 16); check that the right file or disc was given"
     )]
@@ -93,9 +93,9 @@ pub enum ReadError {
     #[error("the image holds an entry with an unsafe path {path:?}; refusing to extract it")]
     UnsafePath { path: String },
     #[error(
-        "cannot write {path} while extracting ({source}); check the destination's space and permissions"
+        "cannot write {path} while extracting ({cause}); check the destination's space and permissions"
     )]
-    Extract { path: PathBuf, source: io::Error },
+    Extract { path: PathBuf, cause: io::Error },
 }
 
 fn corrupt(what: impl Into<String>) -> ReadError {
@@ -256,7 +256,7 @@ impl<R: Read + Seek> IsoImage<R> {
     }
 
     fn read_blocks(&mut self, lba: u64, len: u64) -> Result<Vec<u8>, ReadError> {
-        let io_error = |source| ReadError::Io { lba, source };
+        let io_error = |cause| ReadError::Io { lba, cause };
         self.reader
             .seek(SeekFrom::Start(lba * BLOCK))
             .map_err(io_error)?;
@@ -707,7 +707,7 @@ impl<R: Read + Seek> IsoImage<R> {
     pub fn extract_all(&mut self, dest: &Path) -> Result<(), ReadError> {
         let failed = |path: &Path| {
             let path = path.to_path_buf();
-            move |source| ReadError::Extract { path, source }
+            move |cause| ReadError::Extract { path, cause }
         };
         fs::create_dir_all(dest).map_err(failed(dest))?;
         let entries = self.entries.clone();
@@ -780,17 +780,17 @@ impl<R: Read + Seek> IsoImage<R> {
         target: &Path,
         buf: &mut [u8],
     ) -> Result<(), ReadError> {
-        let failed = |source| ReadError::Extract {
+        let failed = |cause| ReadError::Extract {
             path: target.to_path_buf(),
-            source,
+            cause,
         };
         let mut out = fs::File::create(target).map_err(failed)?;
         let mut reader = self.open_file(entry);
         let mut written = 0u64;
         loop {
-            let n = read_full(&mut reader, buf).map_err(|source| ReadError::Io {
+            let n = read_full(&mut reader, buf).map_err(|cause| ReadError::Io {
                 lba: entry.extents.first().map_or(0, |e| e.lba),
-                source,
+                cause,
             })?;
             if n == 0 {
                 break;

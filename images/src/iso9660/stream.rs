@@ -32,21 +32,13 @@ const HASH_QUEUE: usize = 3;
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum StreamError {
     #[error(
-        "cannot open {path:?} to put it on the disc ({source}); it vanished or became unreadable since the image was planned: plan the image again"
+        "cannot open {path:?} to put it on the disc ({cause}); it vanished or became unreadable since the image was planned: plan the image again"
     )]
-    Open {
-        path: String,
-        #[source]
-        source: Arc<io::Error>,
-    },
+    Open { path: String, cause: Arc<io::Error> },
     #[error(
-        "cannot read {path:?} ({source}); check the disk holding the tree and plan the image again"
+        "cannot read {path:?} ({cause}); check the disk holding the tree and plan the image again"
     )]
-    Read {
-        path: String,
-        #[source]
-        source: Arc<io::Error>,
-    },
+    Read { path: String, cause: Arc<io::Error> },
     #[error(
         "{path:?} changed size since the image was planned ({planned} bytes planned, {found}); the snapshot must not change while it is burnt: plan the image again"
     )]
@@ -340,7 +332,7 @@ impl ImageStream {
                 let path = self.source_root.join(OsStr::from_bytes(&rel));
                 let opened = File::open(&path).map_err(|source| StreamError::Open {
                     path: String::from_utf8_lossy(&rel).into_owned(),
-                    source: Arc::new(source),
+                    cause: Arc::new(source),
                 })?;
                 return Ok(Current::File {
                     data: index,
@@ -398,7 +390,7 @@ impl ImageStream {
                             Err(source) => {
                                 return Err(StreamError::Read {
                                     path: self.path_of(data),
-                                    source: Arc::new(source),
+                                    cause: Arc::new(source),
                                 });
                             }
                         };
@@ -424,7 +416,7 @@ impl ImageStream {
                             Err(source) => {
                                 return Err(StreamError::Read {
                                     path: self.path_of(data),
-                                    source: Arc::new(source),
+                                    cause: Arc::new(source),
                                 });
                             }
                         }

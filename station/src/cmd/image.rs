@@ -40,15 +40,15 @@ pub fn run(args: ImageArgs) -> Result<()> {
             .map(|d| d.as_secs() as i64)
             .unwrap_or(0),
     };
-    let entries = scan_tree(&args.src_dir)
-        .with_context(|| format!("cannot read the tree {}", args.src_dir.display()))?;
+    // The library's errors already say what happened, to which entry, and what to do.
+    let entries = scan_tree(&args.src_dir)?;
     let options = ImageOptions {
         volume_id: args.volume_id,
         volume_time,
         manifest: !args.no_manifest,
         ..ImageOptions::default()
     };
-    let layout = Layout::plan(entries, &options).context("cannot plan the image")?;
+    let layout = Layout::plan(entries, &options)?;
     let total = layout.total_bytes();
     let mut stream = ImageStream::new(layout, args.src_dir.clone());
     let mut out = File::create(&args.output).with_context(|| {
