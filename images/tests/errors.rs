@@ -239,7 +239,7 @@ fn extra_files_go_to_the_root_and_into_the_manifest() {
         .open_file(&manifest)
         .read_to_string(&mut sums)
         .expect("read");
-    let readme_hash = hex(digest.file(b"README.txt").expect("digest"));
+    let readme_hash = hex(&digest.file(b"README.txt").expect("digest"));
     assert!(
         sums.contains(&format!("{readme_hash}  README.txt\n")),
         "{sums}"
@@ -331,4 +331,30 @@ fn every_block_has_the_right_owner() {
     );
     assert!(kinds.contains(&BlockOwner::PathTable), "{kinds:?}");
     assert!(kinds.contains(&BlockOwner::EmptyFiles), "{kinds:?}");
+}
+
+#[test]
+fn the_digest_lists_every_name_with_the_hash_sha256sum_computes() {
+    let dir = small_tree();
+    fs::hard_link(
+        dir.path().join("other.txt"),
+        dir.path().join("sub/other-link"),
+    )
+    .expect("ln");
+    let out = tempfile::tempdir().expect("tempdir");
+    let digest = build_image(dir.path(), &out.path().join("d.iso"), &options());
+    let names: Vec<Vec<u8>> = digest.files().map(|f| f.path).collect();
+    for name in [
+        &b"other.txt"[..],
+        b"sub/other-link",
+        b"sub/victim.txt",
+        b"SHA256SUMS",
+    ] {
+        assert!(names.iter().any(|n| n == name), "{names:?}");
+    }
+    let other = hex(&sha256_file(&dir.path().join("other.txt")));
+    assert_eq!(hex(&digest.file(b"sub/other-link").expect("link")), other);
+    assert_eq!(hex(&digest.file(b"other.txt").expect("file")), other);
+    assert_eq!(digest.file(b"sub"), None, "a directory has no digest");
+    assert_eq!(digest.file(b"nope"), None);
 }

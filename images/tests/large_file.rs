@@ -52,7 +52,7 @@ fn fixture() -> &'static Fixture {
         // An independent hash of the source (coreutils), compared with the stream's.
         let out = run(Command::new("sha256sum").arg(&huge));
         let huge_sha256 = String::from_utf8_lossy(&out.stdout)[..64].to_string();
-        assert_eq!(hex(digest.file(b"huge.bin").expect("digest")), huge_sha256);
+        assert_eq!(hex(&digest.file(b"huge.bin").expect("digest")), huge_sha256);
         let after_sha256 = hex(&sha256_file(&tree.join("after.txt")));
         Fixture {
             _dir: dir,

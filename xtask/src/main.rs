@@ -7,6 +7,7 @@
 //! Each task installs the system packages it needs when it runs as root on Debian, and says
 //! exactly what to install otherwise (see `packages`).
 
+mod bench_image;
 mod packages;
 
 use std::path::{Path, PathBuf};
@@ -52,7 +53,11 @@ struct Bench {
 
 /// The benchmarks, in the order `cargo xtask bench` lists them. Each issue that asks for a
 /// benchmark adds its entry here.
-const BENCHES: &[Bench] = &[];
+const BENCHES: &[Bench] = &[Bench {
+    name: "image",
+    about: "ISO image stream vs genisoimage and xorriso (1.5 GB and 100 000-file trees)",
+    run: bench_image::run,
+}];
 
 fn main() -> ExitCode {
     let cli = Cli::parse();

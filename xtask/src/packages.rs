@@ -33,8 +33,8 @@ pub const TEST: &[&str] = &[
     "e2fsprogs",
 ];
 
-/// What the benchmarks compare against.
-pub const BENCH: &[&str] = &["genisoimage", "xorriso"];
+/// What the benchmarks compare against, and `time` (GNU), which reports a child's peak RSS.
+pub const BENCH: &[&str] = &["genisoimage", "xorriso", "time"];
 
 /// Fails, naming the command to run, when a package in `wanted` is missing.
 pub fn check(wanted: &[&str]) -> Result<()> {

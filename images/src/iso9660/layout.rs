@@ -173,12 +173,13 @@ pub struct PlannedFile {
 pub(crate) enum NodeKind {
     Directory { dir: u32 },
     File { data: u32 },
-    Symlink { target: Vec<u8> },
+    Symlink { target: Box<[u8]> },
 }
 
 #[derive(Debug, Clone)]
 pub(crate) struct Node {
-    pub name: Vec<u8>,
+    // Boxed slices, not vectors: 8 bytes less each, and no spare capacity, times 100 000.
+    pub name: Box<[u8]>,
     pub parent: u32,
     pub kind: NodeKind,
     pub mode: u32,
@@ -187,8 +188,8 @@ pub(crate) struct Node {
     pub mtime: UnixSeconds,
     pub serial: u32,
     pub nlink: u32,
-    pub iso_name: Vec<u8>,
-    pub joliet_name: Vec<u16>,
+    pub iso_name: Box<[u8]>,
+    pub joliet_name: Box<[u16]>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -331,7 +332,7 @@ impl Layout {
         };
         self.dirs.push(Directory::default());
         self.nodes.push(Node {
-            name: Vec::new(),
+            name: Box::default(),
             parent: 0,
             kind: NodeKind::Directory { dir: 0 },
             mode: S_IFDIR | root_mode,
@@ -340,8 +341,8 @@ impl Layout {
             mtime: root_mtime,
             serial: 1,
             nlink: 2,
-            iso_name: Vec::new(),
-            joliet_name: Vec::new(),
+            iso_name: Box::default(),
+            joliet_name: Box::default(),
         });
         // Directory path -> node, for finding parents; hard-link identity -> data file.
         let mut dir_by_path: HashMap<Vec<u8>, u32> = HashMap::new();
@@ -406,12 +407,17 @@ impl Layout {
                     };
                     (NodeKind::File { data }, S_IFREG)
                 }
-                EntryKind::Symlink { target } => (NodeKind::Symlink { target }, S_IFLNK),
+                EntryKind::Symlink { target } => (
+                    NodeKind::Symlink {
+                        target: target.into_boxed_slice(),
+                    },
+                    S_IFLNK,
+                ),
             };
             let parent_dir = self.dir_of(parent);
             children[parent_dir as usize].push(index);
             self.nodes.push(Node {
-                name: name.to_vec(),
+                name: name.into(),
                 parent,
                 kind,
                 mode: type_bits | (entry.mode & 0o7777),
@@ -420,15 +426,15 @@ impl Layout {
                 mtime: entry.mtime.seconds,
                 serial: 0,
                 nlink: 1,
-                iso_name: Vec::new(),
-                joliet_name: Vec::new(),
+                iso_name: Box::default(),
+                joliet_name: Box::default(),
             });
             previous = Some(entry.path);
         }
         // Generated files and the manifest live at the root.
         let root_names: std::collections::HashSet<Vec<u8>> = children[0]
             .iter()
-            .map(|&n| self.nodes[n as usize].name.clone())
+            .map(|&n| self.nodes[n as usize].name.to_vec())
             .collect();
         let generated: Vec<(Vec<u8>, u32, UnixSeconds, DataSource, u64)> = self
             .generated
@@ -518,7 +524,7 @@ impl Layout {
         });
         children[0].push(index);
         self.nodes.push(Node {
-            name,
+            name: name.into_boxed_slice(),
             parent: 0,
             kind: NodeKind::File { data },
             mode: S_IFREG | (mode & 0o7777),
@@ -527,8 +533,8 @@ impl Layout {
             mtime,
             serial: 0,
             nlink: 1,
-            iso_name: Vec::new(),
-            joliet_name: Vec::new(),
+            iso_name: Box::default(),
+            joliet_name: Box::default(),
         });
     }
 
@@ -568,9 +574,9 @@ impl Layout {
             let mut joliet = joliet.into_iter();
             for (&kid, iso_name) in kids.iter().zip(iso) {
                 let node = &mut self.nodes[kid as usize];
-                node.iso_name = iso_name;
+                node.iso_name = iso_name.into_boxed_slice();
                 if !matches!(node.kind, NodeKind::Symlink { .. }) {
-                    node.joliet_name = joliet.next().unwrap_or_default();
+                    node.joliet_name = joliet.next().unwrap_or_default().into_boxed_slice();
                     joliet_kids.push(kid);
                 }
             }
@@ -763,6 +769,21 @@ impl Layout {
             path.extend_from_slice(&self.nodes[*part as usize].name);
         }
         path
+    }
+
+    /// The node at `path` (relative, `/`-separated), if any.
+    pub(crate) fn find(&self, path: &[u8]) -> Option<u32> {
+        let mut node = 0u32;
+        for component in path.split(|&b| b == b'/') {
+            let NodeKind::Directory { dir } = self.nodes[node as usize].kind else {
+                return None;
+            };
+            node = *self.dirs[dir as usize]
+                .iso_children
+                .iter()
+                .find(|&&kid| *self.nodes[kid as usize].name == *component)?;
+        }
+        Some(node)
     }
 
     /// Extents of a data file: contiguous, every one but the last `MAX_EXTENT_BYTES` long.
@@ -1055,7 +1076,7 @@ impl Layout {
                     parent.joliet_number,
                 )
             } else {
-                (node.iso_name.clone(), d.iso_lba, parent.iso_number)
+                (node.iso_name.to_vec(), d.iso_lba, parent.iso_number)
             };
             let name = if dir == 0 { vec![0] } else { name };
             records::put_path_record(&mut out, &name, lba as u32, parent_number, big);

@@ -19,7 +19,7 @@ use std::thread::JoinHandle;
 
 use sha2::{Digest, Sha256};
 
-use super::layout::{DataSource, Layout};
+use super::layout::{DataSource, Layout, NodeKind};
 use super::manifest;
 use super::records::{BLOCK, BLOCK_USIZE};
 
@@ -27,6 +27,8 @@ use super::records::{BLOCK, BLOCK_USIZE};
 const HASH_CHUNK: usize = 1 << 20;
 /// How many chunks may wait for the helper thread (bounds memory to a few MiB).
 const HASH_QUEUE: usize = 3;
+/// How much of the manifest is produced at a time.
+const MANIFEST_CHUNK: usize = 64 * 1024;
 
 /// Why the stream stopped.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -63,23 +65,61 @@ pub struct FileDigest {
     pub sha256: [u8; 32],
 }
 
-/// What the stream computed: the image's SHA-256 and every file's.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What the stream computed: the image's SHA-256 and every file's. It keeps 32 bytes per
+/// file and shares the layout for the names, so a 100 000-file digest stays small.
+#[derive(Clone)]
 pub struct ImageDigest {
     pub image_sha256: [u8; 32],
     pub image_bytes: u64,
-    /// Every file with data on the disc (generated files and the manifest included), in
-    /// byte order of the path.
-    pub files: Vec<FileDigest>,
+    layout: Arc<Layout>,
+    /// Indexed like the layout's data files.
+    file_hashes: Vec<[u8; 32]>,
 }
 
 impl ImageDigest {
-    /// The SHA-256 of the file at `path`, if the image has one there.
-    pub fn file(&self, path: &[u8]) -> Option<&[u8; 32]> {
-        self.files
-            .binary_search_by(|f| f.path.as_slice().cmp(path))
-            .ok()
-            .map(|i| &self.files[i].sha256)
+    /// The SHA-256 of the file at `path` (any of its names), if the image has one there.
+    pub fn file(&self, path: &[u8]) -> Option<[u8; 32]> {
+        let node = self.layout.find(path)?;
+        match self.layout.nodes[node as usize].kind {
+            NodeKind::File { data } => Some(self.file_hashes[data as usize]),
+            _ => None,
+        }
+    }
+
+    /// Every file name on the disc with its SHA-256 (each name of a hard-linked file,
+    /// generated files and the manifest included), in the layout's data order.
+    pub fn files(&self) -> impl Iterator<Item = FileDigest> + '_ {
+        self.layout
+            .data
+            .iter()
+            .zip(&self.file_hashes)
+            .flat_map(move |(file, sha256)| {
+                file.names.iter().map(move |&name| FileDigest {
+                    path: self.layout.node_path(name),
+                    sha256: *sha256,
+                })
+            })
+    }
+}
+
+impl PartialEq for ImageDigest {
+    fn eq(&self, other: &Self) -> bool {
+        self.image_sha256 == other.image_sha256
+            && self.image_bytes == other.image_bytes
+            && self.file_hashes == other.file_hashes
+            && self.files().eq(other.files())
+    }
+}
+
+impl Eq for ImageDigest {}
+
+impl std::fmt::Debug for ImageDigest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ImageDigest")
+            .field("image_sha256", &self.image_sha256)
+            .field("image_bytes", &self.image_bytes)
+            .field("files", &self.file_hashes.len())
+            .finish()
     }
 }
 
@@ -105,6 +145,15 @@ enum Current {
     Buffer {
         bytes: Vec<u8>,
         at: usize,
+    },
+    /// The manifest, written in chunks from the hashes of the files before it.
+    Manifest {
+        data: usize,
+        files: Vec<u32>,
+        next: usize,
+        bytes: Vec<u8>,
+        at: usize,
+        hasher: Box<Sha256>,
     },
     /// Zeros (system area, padding, the end of a file's last block).
     Zeros {
@@ -248,20 +297,11 @@ impl ImageStream {
             .take()
             .ok_or(StreamError::HasherFailed)?
             .finish()?;
-        let mut files: Vec<FileDigest> = Vec::new();
-        for (index, file) in self.layout.data.iter().enumerate() {
-            for &name in &file.names {
-                files.push(FileDigest {
-                    path: self.layout.node_path(name),
-                    sha256: self.file_hashes[index],
-                });
-            }
-        }
-        files.sort_unstable_by(|a, b| a.path.cmp(&b.path));
         Ok(ImageDigest {
             image_sha256,
             image_bytes: self.produced,
-            files,
+            layout: Arc::clone(&self.layout),
+            file_hashes: std::mem::take(&mut self.file_hashes),
         })
     }
 
@@ -326,7 +366,16 @@ impl ImageStream {
         let file = &layout.data[index];
         let contents = match file.source {
             DataSource::Generated(g) => layout.generated[g].contents.clone(),
-            DataSource::Manifest => manifest::manifest_contents(&layout, &self.file_hashes),
+            DataSource::Manifest => {
+                return Ok(Current::Manifest {
+                    data: index,
+                    files: manifest::listed_files(&layout),
+                    next: 0,
+                    bytes: Vec::with_capacity(MANIFEST_CHUNK + 4096),
+                    at: 0,
+                    hasher: Box::new(Sha256::new()),
+                });
+            }
             DataSource::Source => {
                 let rel = layout.node_path(file.names[0]);
                 let path = self.source_root.join(OsStr::from_bytes(&rel));
@@ -366,6 +415,42 @@ impl ImageStream {
                         *at += n;
                         return Ok(n);
                     }
+                }
+                Current::Manifest {
+                    data,
+                    files,
+                    next,
+                    bytes,
+                    at,
+                    hasher,
+                } => {
+                    if *at == bytes.len() {
+                        bytes.clear();
+                        *at = 0;
+                        let layout = &self.layout;
+                        manifest::manifest_lines(
+                            layout,
+                            files,
+                            next,
+                            &self.file_hashes,
+                            bytes,
+                            MANIFEST_CHUNK,
+                        );
+                        hasher.update(&bytes[..]);
+                    }
+                    if *at < bytes.len() {
+                        let n = (bytes.len() - *at).min(buf.len());
+                        buf[..n].copy_from_slice(&bytes[*at..*at + n]);
+                        *at += n;
+                        return Ok(n);
+                    }
+                    let data = *data;
+                    self.file_hashes[data] = std::mem::take(hasher).finalize().into();
+                    let size = self.layout.data[data].size;
+                    self.current = Current::Zeros {
+                        left: size.div_ceil(BLOCK) * BLOCK - size,
+                    };
+                    continue;
                 }
                 Current::Zeros { left } => {
                     if *left > 0 {
