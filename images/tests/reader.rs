@@ -179,3 +179,89 @@ fn reads_genisoimage_images_with_relocated_deep_directories() {
     );
     check_reader_against_tree(&image, &tree, &[]);
 }
+
+#[test]
+fn without_rock_ridge_the_reader_falls_back_to_joliet_then_to_iso_names() {
+    require("genisoimage", "genisoimage");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let tree = dir.path().join("tree");
+    fs::create_dir_all(tree.join("Sub Dir")).expect("mkdir");
+    fs::write(
+        tree.join("Sub Dir/Grüße.txt"),
+        b"joliet keeps case and accents\n",
+    )
+    .expect("w");
+    fs::write(tree.join("notes.md"), b"plain\n").expect("w");
+    let joliet = dir.path().join("joliet.iso");
+    run(Command::new("genisoimage")
+        .args(["-quiet", "-J", "-input-charset", "utf-8", "-o"])
+        .arg(&joliet)
+        .arg(&tree));
+    let mut image = IsoImage::open(fs::File::open(&joliet).expect("open")).expect("read");
+    assert_eq!(image.tree(), TreeKind::Joliet);
+    let paths: Vec<String> = image
+        .entries()
+        .iter()
+        .map(|e| String::from_utf8_lossy(&e.path).into_owned())
+        .collect();
+    assert_eq!(paths, ["Sub Dir", "notes.md", "Sub Dir/Grüße.txt"]);
+    let entry = image
+        .entry("Sub Dir/Grüße.txt".as_bytes())
+        .expect("listed")
+        .clone();
+    assert_eq!(
+        sha256_reader(&mut image.open_file(&entry)),
+        sha256_file(&tree.join("Sub Dir/Grüße.txt"))
+    );
+
+    let plain = dir.path().join("plain.iso");
+    run(Command::new("genisoimage")
+        .args(["-quiet", "-input-charset", "utf-8", "-o"])
+        .arg(&plain)
+        .arg(&tree));
+    let image = IsoImage::open(fs::File::open(&plain).expect("open")).expect("read");
+    assert_eq!(image.tree(), TreeKind::Iso9660);
+    assert!(image.entry(b"NOTES.MD").is_some(), "{:?}", image.entries());
+    assert_eq!(image.entry(b"NOTES.MD").map(|e| e.mode), Some(0o100444));
+}
+
+#[test]
+fn damaged_images_give_errors_not_panics() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let tree = dir.path().join("tree");
+    fs::create_dir_all(tree.join("a/b")).expect("mkdir");
+    fs::write(tree.join("a/b/file.txt"), b"contents").expect("w");
+    std::os::unix::fs::symlink("a/b/file.txt", tree.join("link")).expect("symlink");
+    fs::write(tree.join(OsStr::from_bytes(&long_name_a())), b"long").expect("w");
+    let path = dir.path().join("ok.iso");
+    build_image(&tree, &path, &options());
+    let good = fs::read(&path).expect("read");
+    // A truncated image and one that is not ISO 9660 at all.
+    let truncated = IsoImage::open(std::io::Cursor::new(good[..20 * 2048].to_vec()));
+    assert!(truncated.is_err());
+    let err = IsoImage::open(std::io::Cursor::new(vec![0u8; 40 * 2048])).expect_err("zeros");
+    assert!(err.to_string().contains("not an ISO 9660 image"), "{err}");
+    // Every byte of the metadata, one at a time, set to two bad values: never a panic.
+    let image = IsoImage::open(std::io::Cursor::new(good.clone())).expect("good image");
+    let first_data = image
+        .entries()
+        .iter()
+        .filter_map(|e| e.extents.first().map(|x| x.lba))
+        .min()
+        .expect("a file");
+    let mut opened = 0;
+    for at in (16 * 2048..(first_data as usize) * 2048).step_by(3) {
+        for value in [0x00, 0xFF] {
+            let mut bad = good.clone();
+            bad[at] = value;
+            if let Ok(mut image) = IsoImage::open(std::io::Cursor::new(bad)) {
+                opened += 1;
+                for entry in image.entries().to_vec() {
+                    let mut sink = Vec::new();
+                    let _ = std::io::Read::read_to_end(&mut image.open_file(&entry), &mut sink);
+                }
+            }
+        }
+    }
+    assert!(opened > 0);
+}

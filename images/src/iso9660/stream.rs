@@ -2,8 +2,8 @@
 //! source tree, as a `std::io::Read`.
 //!
 //! Each source file is opened once and read once, sequentially, straight into the caller's
-//! buffer; its SHA-256 is computed on the way, and the SHA-256 of the whole image on a
-//! helper thread (the two hashes are the main cost, and the board has more than one core).
+//! buffer; the SHA-256 of every file and of the whole image are computed on the way, on two
+//! helper threads (hashing is the main cost, and the board has more than one core).
 //! Memory stays bounded: one directory's bytes at a time, a few hashing buffers, and 32
 //! bytes per file. A file that vanished, became unreadable or changed size since the plan
 //! stops the stream with an error naming it: the image is never silently wrong.
@@ -164,78 +164,157 @@ enum Current {
         data: usize,
         file: File,
         left: u64,
-        hasher: Box<Sha256>,
     },
     Done,
 }
 
-/// SHA-256 of the whole image, computed on a helper thread fed with copies of the bytes.
-#[derive(Debug)]
-struct ImageHasher {
-    chunk: Vec<u8>,
-    to_thread: Option<SyncSender<Vec<u8>>>,
-    recycled: Receiver<Vec<u8>>,
-    thread: Option<JoinHandle<[u8; 32]>>,
+/// What a run of bytes in a hashing chunk is.
+#[derive(Debug, Clone, Copy)]
+enum Piece {
+    /// `len` bytes of the image; `file` is the data file they belong to, if any.
+    Bytes { len: usize, file: Option<u32> },
+    /// The data file ended: its hash is complete.
+    FileEnd(u32),
 }
 
-impl ImageHasher {
-    fn new() -> Self {
-        let (to_thread, from_stream) = sync_channel::<Vec<u8>>(HASH_QUEUE);
-        let (to_stream, recycled) = sync_channel::<Vec<u8>>(HASH_QUEUE + 2);
-        let thread = std::thread::Builder::new()
+/// A copy of up to [`HASH_CHUNK`] image bytes, with what each run of them is.
+#[derive(Debug, Default)]
+struct Chunk {
+    bytes: Vec<u8>,
+    pieces: Vec<Piece>,
+}
+
+/// The SHA-256s, computed on two helper threads so that the two hashes (each file's, and
+/// the whole image's) run on two cores while this thread reads: hashing is the stream's
+/// main cost. Both threads get the same chunks (one copy of the bytes, shared); the last
+/// one done with a chunk sends it back for reuse, so no buffer is allocated per chunk.
+#[derive(Debug)]
+struct Hashers {
+    chunk: Chunk,
+    to_image: Option<SyncSender<Arc<Chunk>>>,
+    to_files: Option<SyncSender<Arc<Chunk>>>,
+    recycled: Receiver<Chunk>,
+    image_thread: Option<JoinHandle<[u8; 32]>>,
+    files_thread: Option<JoinHandle<Vec<[u8; 32]>>>,
+}
+
+/// Gives a chunk back for reuse when the caller held the last reference.
+fn recycle(chunk: Arc<Chunk>, back: &SyncSender<Chunk>) {
+    if let Ok(chunk) = Arc::try_unwrap(chunk) {
+        // A full queue or a gone stream only costs a reuse.
+        let _ = back.try_send(chunk);
+    }
+}
+
+impl Hashers {
+    fn new(files: usize) -> Self {
+        let (to_image, image_rx) = sync_channel::<Arc<Chunk>>(HASH_QUEUE);
+        let (to_files, files_rx) = sync_channel::<Arc<Chunk>>(HASH_QUEUE);
+        let (back, recycled) = sync_channel::<Chunk>(2 * HASH_QUEUE + 2);
+        let image_back = back.clone();
+        let image_thread = std::thread::Builder::new()
             .name("image-sha256".into())
             .spawn(move || {
                 let mut hasher = Sha256::new();
-                for chunk in from_stream {
-                    hasher.update(&chunk);
-                    // The stream may have gone; a lost buffer is only a lost reuse.
-                    let _ = to_stream.try_send(chunk);
+                for chunk in image_rx {
+                    hasher.update(&chunk.bytes);
+                    recycle(chunk, &image_back);
                 }
                 hasher.finalize().into()
             })
             .ok();
-        ImageHasher {
-            chunk: Vec::with_capacity(HASH_CHUNK),
-            to_thread: Some(to_thread),
+        let files_thread = std::thread::Builder::new()
+            .name("file-sha256".into())
+            .spawn(move || {
+                let mut hashes = vec![[0u8; 32]; files];
+                let mut current = Sha256::new();
+                for chunk in files_rx {
+                    let mut at = 0;
+                    for piece in &chunk.pieces {
+                        match *piece {
+                            Piece::Bytes { len, file } => {
+                                if file.is_some() {
+                                    current.update(&chunk.bytes[at..at + len]);
+                                }
+                                at += len;
+                            }
+                            Piece::FileEnd(file) => {
+                                hashes[file as usize] =
+                                    std::mem::take(&mut current).finalize().into();
+                            }
+                        }
+                    }
+                    recycle(chunk, &back);
+                }
+                hashes
+            })
+            .ok();
+        Hashers {
+            chunk: Chunk::default(),
+            to_image: Some(to_image),
+            to_files: Some(to_files),
             recycled,
-            thread,
+            image_thread,
+            files_thread,
         }
     }
 
-    fn update(&mut self, mut bytes: &[u8]) {
+    /// Records image bytes that belong to data file `file` (or to no file).
+    fn bytes(&mut self, mut bytes: &[u8], file: Option<u32>) {
         while !bytes.is_empty() {
-            let room = HASH_CHUNK - self.chunk.len();
+            let room = HASH_CHUNK - self.chunk.bytes.len();
             let take = room.min(bytes.len());
-            self.chunk.extend_from_slice(&bytes[..take]);
+            self.chunk.bytes.extend_from_slice(&bytes[..take]);
+            match self.chunk.pieces.last_mut() {
+                Some(Piece::Bytes { len, file: last }) if *last == file => *len += take,
+                _ => self.chunk.pieces.push(Piece::Bytes { len: take, file }),
+            }
             bytes = &bytes[take..];
-            if self.chunk.len() == HASH_CHUNK {
+            if self.chunk.bytes.len() == HASH_CHUNK {
                 self.flush();
             }
         }
     }
 
+    fn file_end(&mut self, file: u32) {
+        self.chunk.pieces.push(Piece::FileEnd(file));
+    }
+
     fn flush(&mut self) {
-        let fresh = self
-            .recycled
-            .try_recv()
-            .map(|mut b| {
-                b.clear();
-                b
-            })
-            .unwrap_or_else(|_| Vec::with_capacity(HASH_CHUNK));
-        let full = std::mem::replace(&mut self.chunk, fresh);
-        if let Some(sender) = &self.to_thread {
-            // A send fails only if the thread died; `finish` reports that.
-            let _ = sender.send(full);
+        if self.chunk.pieces.is_empty() {
+            return;
+        }
+        let mut fresh = self.recycled.try_recv().unwrap_or_else(|_| Chunk {
+            bytes: Vec::with_capacity(HASH_CHUNK),
+            pieces: Vec::new(),
+        });
+        fresh.bytes.clear();
+        fresh.pieces.clear();
+        let full = Arc::new(std::mem::replace(&mut self.chunk, fresh));
+        // A send fails only if a thread died; finishing reports that.
+        if let Some(files) = &self.to_files {
+            let _ = files.send(Arc::clone(&full));
+        }
+        if let Some(image) = &self.to_image {
+            let _ = image.send(full);
         }
     }
 
-    fn finish(mut self) -> Result<[u8; 32], StreamError> {
-        if !self.chunk.is_empty() {
-            self.flush();
-        }
-        drop(self.to_thread.take());
-        self.thread
+    /// Every data file's hash so far; no file bytes may follow.
+    fn finish_files(&mut self) -> Result<Vec<[u8; 32]>, StreamError> {
+        self.flush();
+        drop(self.to_files.take());
+        self.files_thread
+            .take()
+            .ok_or(StreamError::HasherFailed)?
+            .join()
+            .map_err(|_| StreamError::HasherFailed)
+    }
+
+    fn finish_image(&mut self) -> Result<[u8; 32], StreamError> {
+        self.flush();
+        drop(self.to_image.take());
+        self.image_thread
             .take()
             .ok_or(StreamError::HasherFailed)?
             .join()
@@ -250,8 +329,11 @@ pub struct ImageStream {
     source_root: PathBuf,
     segment: Segment,
     current: Current,
-    image: Option<ImageHasher>,
+    hashers: Hashers,
+    /// Hashes of the data files: the generated ones as they are produced, the source files
+    /// once the files thread is done (before the manifest, or at the end).
     file_hashes: Vec<[u8; 32]>,
+    source_hashes_merged: bool,
     produced: u64,
     failed: Option<StreamError>,
 }
@@ -266,8 +348,9 @@ impl ImageStream {
             source_root,
             segment: Segment::SystemArea,
             current: Current::Zeros { left: 16 * BLOCK },
-            image: Some(ImageHasher::new()),
+            hashers: Hashers::new(files),
             file_hashes: vec![[0; 32]; files],
+            source_hashes_merged: false,
             produced: 0,
             failed: None,
         }
@@ -292,17 +375,29 @@ impl ImageStream {
         if !matches!(self.current, Current::Done) {
             return Err(StreamError::NotFinished);
         }
-        let image_sha256 = self
-            .image
-            .take()
-            .ok_or(StreamError::HasherFailed)?
-            .finish()?;
+        self.merge_source_hashes()?;
+        let image_sha256 = self.hashers.finish_image()?;
         Ok(ImageDigest {
             image_sha256,
             image_bytes: self.produced,
             layout: Arc::clone(&self.layout),
             file_hashes: std::mem::take(&mut self.file_hashes),
         })
+    }
+
+    /// Waits for the files thread and takes the source files' hashes from it.
+    fn merge_source_hashes(&mut self) -> Result<(), StreamError> {
+        if self.source_hashes_merged {
+            return Ok(());
+        }
+        let hashes = self.hashers.finish_files()?;
+        for (index, file) in self.layout.data.iter().enumerate() {
+            if matches!(file.source, DataSource::Source) {
+                self.file_hashes[index] = hashes[index];
+            }
+        }
+        self.source_hashes_merged = true;
+        Ok(())
     }
 
     fn next_segment(&self) -> Segment {
@@ -367,6 +462,7 @@ impl ImageStream {
         let contents = match file.source {
             DataSource::Generated(g) => layout.generated[g].contents.clone(),
             DataSource::Manifest => {
+                self.merge_source_hashes()?;
                 return Ok(Current::Manifest {
                     data: index,
                     files: manifest::listed_files(&layout),
@@ -387,7 +483,6 @@ impl ImageStream {
                     data: index,
                     file: opened,
                     left: file.size,
-                    hasher: Box::new(Sha256::new()),
                 });
             }
         };
@@ -403,17 +498,18 @@ impl ImageStream {
             .into_owned()
     }
 
-    /// Produces up to `buf.len()` bytes; 0 only at the end of the image.
-    fn produce(&mut self, buf: &mut [u8]) -> Result<usize, StreamError> {
+    /// Produces up to `buf.len()` bytes (0 only at the end of the image), and says which
+    /// data file they belong to, if any.
+    fn produce(&mut self, buf: &mut [u8]) -> Result<(usize, Option<u32>), StreamError> {
         loop {
             match &mut self.current {
-                Current::Done => return Ok(0),
+                Current::Done => return Ok((0, None)),
                 Current::Buffer { bytes, at } => {
                     if *at < bytes.len() {
                         let n = (bytes.len() - *at).min(buf.len());
                         buf[..n].copy_from_slice(&bytes[*at..*at + n]);
                         *at += n;
-                        return Ok(n);
+                        return Ok((n, None));
                     }
                 }
                 Current::Manifest {
@@ -442,7 +538,7 @@ impl ImageStream {
                         let n = (bytes.len() - *at).min(buf.len());
                         buf[..n].copy_from_slice(&bytes[*at..*at + n]);
                         *at += n;
-                        return Ok(n);
+                        return Ok((n, None));
                     }
                     let data = *data;
                     self.file_hashes[data] = std::mem::take(hasher).finalize().into();
@@ -457,15 +553,10 @@ impl ImageStream {
                         let n = (*left).min(buf.len() as u64) as usize;
                         buf[..n].fill(0);
                         *left -= n as u64;
-                        return Ok(n);
+                        return Ok((n, None));
                     }
                 }
-                Current::File {
-                    data,
-                    file,
-                    left,
-                    hasher,
-                } => {
+                Current::File { data, file, left } => {
                     let data = *data;
                     if *left > 0 {
                         let want = (*left).min(buf.len() as u64) as usize;
@@ -488,9 +579,8 @@ impl ImageStream {
                                 found,
                             });
                         }
-                        hasher.update(&buf[..n]);
                         *left -= n as u64;
-                        return Ok(n);
+                        return Ok((n, Some(data as u32)));
                     }
                     // All planned bytes are in: the file must end here.
                     let mut probe = [0u8; 1];
@@ -513,8 +603,7 @@ impl ImageStream {
                             found: "it has grown".to_string(),
                         });
                     }
-                    let digest = std::mem::take(hasher).finalize();
-                    self.file_hashes[data] = digest.into();
+                    self.hashers.file_end(data as u32);
                     let size = self.layout.data[data].size;
                     let pad = size.div_ceil(BLOCK) * BLOCK - size;
                     self.current = Current::Zeros { left: pad };
@@ -539,10 +628,8 @@ impl Read for ImageStream {
             return Ok(0);
         }
         match self.produce(buf) {
-            Ok(n) => {
-                if let Some(image) = &mut self.image {
-                    image.update(&buf[..n]);
-                }
+            Ok((n, file)) => {
+                self.hashers.bytes(&buf[..n], file);
                 self.produced += n as u64;
                 debug_assert!(self.produced <= self.layout.total_bytes());
                 Ok(n)
