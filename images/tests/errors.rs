@@ -122,6 +122,21 @@ fn names_that_cannot_be_encoded_are_refused_naming_the_entry() {
         assert!(err.to_string().contains(path_shown), "{err}");
         assert!(err.to_string().contains("rename it"), "{err}");
     }
+    let link = |len: usize| {
+        entry(
+            b"dir/link",
+            EntryKind::Symlink {
+                target: vec![b'x'; len],
+            },
+        )
+    };
+    Layout::plan(vec![dir(), link(1023)], &options()).expect("1023 bytes are fine");
+    let err = Layout::plan(vec![dir(), link(1024)], &options()).expect_err("too long");
+    assert!(matches!(
+        err,
+        LayoutError::SymlinkTargetTooLong { len: 1024, .. }
+    ));
+    assert!(err.to_string().contains("dir/link"), "{err}");
     let err = Layout::plan(vec![file(b"nowhere/file")], &options()).expect_err("orphan");
     assert!(err.to_string().contains("nowhere/file"), "{err}");
 }

@@ -159,6 +159,7 @@ fn reads_genisoimage_images_with_relocated_deep_directories() {
     fs::remove_file(tree.join(OsStr::from_bytes(b"caf\xe9-latin1"))).expect("rm");
     fs::remove_file(tree.join(OsStr::from_bytes(&long_name_b()))).expect("rm");
     fs::remove_file(tree.join("long-link")).expect("rm");
+    fs::remove_file(tree.join("very-long-link")).expect("rm");
     let image = dir.path().join("genisoimage.iso");
     run(Command::new("genisoimage")
         .args([

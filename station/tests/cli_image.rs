@@ -186,3 +186,20 @@ fn an_unreadable_file_is_named_before_anything_is_written() {
         "nothing is written before the tree is known to be readable"
     );
 }
+
+#[test]
+fn an_unreadable_directory_is_named_too() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755)).expect("chmod");
+    let src = dir.path().join("src");
+    sample_tree(&src);
+    fs::create_dir(src.join("locked")).expect("mkdir");
+    fs::write(src.join("locked/inside"), b"x").expect("write");
+    fs::set_permissions(src.join("locked"), fs::Permissions::from_mode(0o000)).expect("chmod");
+    let mut cmd = burnstation();
+    cmd.arg("image").arg(&src).args(["-o", "/dev/null"]);
+    let out = failing(&mut as_unprivileged(cmd));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("src/locked"), "{stderr}");
+    assert!(stderr.contains("Permission denied"), "{stderr}");
+}

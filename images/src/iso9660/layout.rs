@@ -33,6 +33,9 @@ pub const DEFAULT_PAD_BLOCKS: u64 = 150;
 pub const MANIFEST_NAME: &str = "SHA256SUMS";
 /// Longest Rock Ridge name we accept, in bytes (Linux's NAME_MAX).
 pub const NAME_MAX: usize = 255;
+/// Longest symlink target we accept, in bytes: libisofs (xorriso) refuses to load a whole
+/// image tree that holds a longer one ("Rock Ridge path too long").
+pub const SYMLINK_TARGET_MAX: usize = 1023;
 
 const S_IFDIR: u32 = 0o040000;
 const S_IFREG: u32 = 0o100000;
@@ -83,6 +86,10 @@ impl Default for ImageOptions {
 pub enum LayoutError {
     #[error("the entry {path:?} has a name that cannot be put on a disc ({reason}); rename it")]
     InvalidName { path: String, reason: &'static str },
+    #[error(
+        "the symlink {path:?} points to a target of {len} bytes, and xorriso cannot read a disc holding a target over 1023 bytes; shorten the link or replace it with a file"
+    )]
+    SymlinkTargetTooLong { path: String, len: usize },
     #[error("the entry {path:?} is listed but its directory is not; list the parent directory too")]
     MissingParent { path: String },
     #[error("the entry {path:?} is listed twice; give each path once")]
@@ -406,6 +413,12 @@ impl Layout {
                         }
                     };
                     (NodeKind::File { data }, S_IFREG)
+                }
+                EntryKind::Symlink { target } if target.len() > SYMLINK_TARGET_MAX => {
+                    return Err(LayoutError::SymlinkTargetTooLong {
+                        path: lossy(&entry.path),
+                        len: target.len(),
+                    });
                 }
                 EntryKind::Symlink { target } => (
                     NodeKind::Symlink {

@@ -409,4 +409,90 @@ mod tests {
         }
         assert_eq!(joined, name);
     }
+
+    /// Walks the SUSP entries of a record and its continuation areas, checking the SUSP
+    /// framing, and returns (joined NM, joined SL entries).
+    fn walk_split(split: &SystemUse, budget: usize) -> (Vec<u8>, Vec<Vec<u8>>) {
+        assert!(
+            split.record.len() <= budget,
+            "record SUA {} > {budget}",
+            split.record.len()
+        );
+        let mut name = Vec::new();
+        let mut sl = Vec::new();
+        let chunks: Vec<&Vec<u8>> = std::iter::once(&split.record).chain(&split.areas).collect();
+        for (index, chunk) in chunks.iter().enumerate() {
+            assert!(chunk.len() <= BLOCK_USIZE);
+            let mut data = &chunk[..];
+            let mut saw_ce = false;
+            while data.len() >= 4 {
+                let len = data[2] as usize;
+                assert!(len >= 4 && len <= data.len(), "entry framing");
+                match &data[..2] {
+                    b"NM" => name.extend_from_slice(&data[5..len]),
+                    b"SL" => sl.push(data[..len].to_vec()),
+                    b"CE" => saw_ce = true,
+                    _ => {}
+                }
+                data = &data[len..];
+            }
+            assert!(data.is_empty());
+            assert_eq!(
+                saw_ce,
+                index + 1 < chunks.len(),
+                "a CE exactly where more follows"
+            );
+        }
+        (name, sl)
+    }
+
+    #[test]
+    fn every_name_length_and_budget_splits_and_joins_back() {
+        let attrs = PosixAttributes {
+            mode: 0o120777,
+            nlink: 1,
+            uid: 0,
+            gid: 0,
+            serial: 9,
+            mtime: 0,
+        };
+        for budget in [186, 200, 210, 220] {
+            for len in 1..=255 {
+                let name = vec![b'a' + (len % 26) as u8; len];
+                let split = split(&record_items(&attrs, Some(&name), None), budget);
+                assert_eq!(
+                    walk_split(&split, budget).0,
+                    name,
+                    "len {len} budget {budget}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_4000_byte_symlink_target_chains_continuation_areas() {
+        let attrs = PosixAttributes {
+            mode: 0o120777,
+            nlink: 1,
+            uid: 0,
+            gid: 0,
+            serial: 9,
+            mtime: 0,
+        };
+        let target: Vec<u8> = (0..400)
+            .map(|i| format!("d{i:03}x"))
+            .collect::<Vec<_>>()
+            .join("/")
+            .into_bytes();
+        assert!(target.len() > 2000);
+        let name = vec![b'n'; 255];
+        let split = split(&record_items(&attrs, Some(&name), Some(&target)), 200);
+        assert!(
+            split.areas.len() >= 2,
+            "needs a chain of continuation areas"
+        );
+        let (joined_name, sl) = walk_split(&split, 200);
+        assert_eq!(joined_name, name);
+        assert_eq!(decode_sl(&sl), target);
+    }
 }

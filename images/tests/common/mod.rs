@@ -34,6 +34,15 @@ pub fn long_name_b() -> Vec<u8> {
     name
 }
 
+/// A symlink target of 1023 bytes, the longest libisofs (xorriso) accepts: five SL entries
+/// in a continuation area.
+pub fn very_long_target() -> Vec<u8> {
+    let parts: Vec<String> = (0..400).map(|i| format!("d{i:03}x")).collect();
+    let mut target = format!("/{}", parts.join("/")).into_bytes();
+    target.truncate(1023);
+    target
+}
+
 /// A symlink target longer than 255 bytes.
 pub fn long_target() -> Vec<u8> {
     let parts: Vec<String> = (0..30).map(|i| format!("component{i:02}")).collect();
@@ -166,6 +175,7 @@ pub fn build_awkward_tree(root: &Path) {
     link(root, b"abs-link", b"/etc/hostname");
     link(root, b"dangling", b"does/not/exist");
     link(root, b"long-link", &long_target());
+    link(root, b"very-long-link", &very_long_target());
     link(root, b"dir-link", b"../d01/./d02");
     // Hard links (one non-empty group across directories, one empty group).
     mkdir(root, b"links");
