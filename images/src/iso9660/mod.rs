@@ -3,9 +3,11 @@
 //!
 //! The modules follow the data: `entry` (what the tree holds) -> `names` and `susp` (how each
 //! entry is named and described) -> `records` (the byte encoders) -> `layout` (where
-//! everything goes) -> `stream` (the bytes, hashed on the way) and `manifest`
-//! (`SHA256SUMS`); `reader` goes the other way. docs/iso9660.md explains the choices.
+//! everything goes) -> `directories` (the metadata's bytes) -> `stream` (the image's bytes,
+//! hashed on the way) and `manifest` (`SHA256SUMS`); `reader` goes the other way.
+//! docs/iso9660.md explains the choices.
 
+mod directories;
 pub mod entry;
 pub mod layout;
 pub mod manifest;
