@@ -28,3 +28,18 @@ pub use layout::{
 pub use reader::{FileReader, IsoEntry, IsoEntryKind, IsoImage, ReadError, TreeKind, VolumeInfo};
 pub use records::BLOCK;
 pub use stream::{FileDigest, ImageDigest, ImageStream, StreamError};
+
+#[cfg(test)]
+mod tests {
+    /// The burn pipeline produces the stream on one thread and shares the layout with the
+    /// verifier: these bounds are part of the API.
+    #[test]
+    fn the_stream_can_move_to_a_producer_thread_and_the_layout_can_be_shared() {
+        fn send<T: Send>() {}
+        fn send_sync<T: Send + Sync>() {}
+        send::<super::ImageStream>();
+        send::<super::IsoImage<std::fs::File>>();
+        send_sync::<super::Layout>();
+        send_sync::<super::ImageDigest>();
+    }
+}
