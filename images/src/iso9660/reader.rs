@@ -260,8 +260,18 @@ impl<R: Read + Seek> IsoImage<R> {
         self.reader
             .seek(SeekFrom::Start(lba * BLOCK))
             .map_err(io_error)?;
-        let mut out = vec![0u8; len as usize];
-        self.reader.read_exact(&mut out).map_err(io_error)?;
+        // Grown as bytes arrive, so a damaged length cannot allocate more than exists.
+        let mut out = Vec::with_capacity(len.min(1 << 20) as usize);
+        (&mut self.reader)
+            .take(len)
+            .read_to_end(&mut out)
+            .map_err(io_error)?;
+        if (out.len() as u64) < len {
+            return Err(io_error(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "the image ends before this block",
+            )));
+        }
         Ok(out)
     }
 
@@ -281,8 +291,14 @@ impl<R: Read + Seek> IsoImage<R> {
                     String::from_utf8_lossy(&dir.path)
                 )));
             }
-            if u64::from(dir.size) > MAX_DIRECTORY_BYTES {
-                return Err(corrupt(format!("a directory claims {} bytes", dir.size)));
+            // Checked before allocating: a damaged size must not cost gigabytes of memory.
+            let end = (u64::from(dir.lba) + u64::from(dir.size).div_ceil(BLOCK)) * BLOCK;
+            let volume_end = self.volume.volume_blocks * BLOCK;
+            if u64::from(dir.size) > MAX_DIRECTORY_BYTES || (volume_end > 0 && end > volume_end) {
+                return Err(corrupt(format!(
+                    "a directory at block {} claims {} bytes, beyond the volume",
+                    dir.lba, dir.size
+                )));
             }
             ce_cache.clear();
             let records = self.read_directory(dir.lba, dir.size, &mut ce_cache)?;
