@@ -5,3 +5,5 @@
 //! `burnstation-hal`); it only reads files and produces bytes. Library code here never prints
 //! and never exits.
 #![deny(clippy::print_stdout, clippy::print_stderr, clippy::exit)]
+
+pub mod iso9660;

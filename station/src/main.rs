@@ -5,6 +5,8 @@
 //! binary is the only place that prints, and it turns every error into one sentence that
 //! says what happened and what to do.
 
+mod cmd;
+
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -16,12 +18,22 @@ struct Cli {
     /// Log more (repeat for even more): -v info, -vv debug, -vvv trace.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     verbose: u8,
+
+    #[command(subcommand)]
+    command: cmd::Command,
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.verbose);
-    ExitCode::SUCCESS
+    match cli.command.run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            // One line: what happened, then why (each cause already says what to do).
+            eprintln!("burnstation: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 /// Logs go to stderr so that a command's own output on stdout stays machine-readable.

@@ -8,6 +8,7 @@
 //! Each task installs the system packages it needs when it runs as root on Debian, and says
 //! exactly what to install otherwise (see `packages`).
 
+mod bench_image;
 mod packages;
 
 use std::path::{Path, PathBuf};
@@ -53,7 +54,11 @@ struct Bench {
 
 /// The benchmarks, in the order `cargo xtask bench` lists them. Each issue that asks for a
 /// benchmark adds its entry here.
-const BENCHES: &[Bench] = &[];
+const BENCHES: &[Bench] = &[Bench {
+    name: "image",
+    about: "ISO image stream vs genisoimage and xorriso (1.5 GB and 100 000-file trees)",
+    run: bench_image::run,
+}];
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -172,10 +177,13 @@ fn test(root: &Path, args: &TestArgs) -> Result<()> {
     }
 }
 
-/// The cargo-fuzz crate (`hal/fuzz`, outside the workspace) and how long each of its
-/// targets runs: about 80 s in all, enough for libFuzzer to cover the parsers' branches.
-const FUZZ_DIR: &str = "hal/fuzz";
-const FUZZ_TARGETS: &[(&str, u32)] = &[("sense", 30), ("responses", 50)];
+/// The cargo-fuzz crates (outside the workspace), their targets and how long each runs:
+/// about two minutes in all, enough for libFuzzer to cover the parsers' branches.
+const FUZZ_TARGETS: &[(&str, &str, u32)] = &[
+    ("hal/fuzz", "sense", 30),
+    ("hal/fuzz", "responses", 50),
+    ("images/fuzz", "reader", 40),
+];
 
 /// Runs every fuzz target for a bounded time; fails on a crash, a failed property, or a
 /// missing nightly toolchain.
@@ -200,8 +208,8 @@ fn fuzz(root: &Path, no_install: bool) -> Result<()> {
             "cargo install cargo-fuzz --locked",
         )?;
     }
-    let fuzz_dir = root.join(FUZZ_DIR);
-    for (target, seconds) in FUZZ_TARGETS {
+    for (dir, target, seconds) in FUZZ_TARGETS {
+        let fuzz_dir = root.join(dir);
         let corpus = fuzz_dir.join("corpus").join(target);
         std::fs::create_dir_all(&corpus)
             .with_context(|| format!("could not create {}", corpus.display()))?;

@@ -35,8 +35,8 @@ pub const TEST: &[&str] = &[
     "xz-utils",
 ];
 
-/// What the benchmarks compare against.
-pub const BENCH: &[&str] = &["genisoimage", "xorriso"];
+/// What the benchmarks compare against, and `time` (GNU), which reports a child's peak RSS.
+pub const BENCH: &[&str] = &["genisoimage", "xorriso", "time"];
 
 /// Fails, naming the command to run, when a package in `wanted` is missing.
 pub fn check(wanted: &[&str]) -> Result<()> {

@@ -1,0 +1,85 @@
+//! `burnstation image SRC_DIR -o OUT.iso`: the disc image of a directory, written to a file
+//! (or `/dev/null` to time and hash it), exactly as it would stream onto a disc.
+
+use std::fs::File;
+use std::io::{Read, Write};
+use std::path::PathBuf;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use anyhow::{Context, Result};
+use burnstation_images::iso9660::{ImageOptions, ImageStream, Layout, scan_tree};
+
+use super::hex;
+
+/// Arguments of `burnstation image`.
+#[derive(Debug, clap::Args)]
+pub struct ImageArgs {
+    /// The directory to put on the disc.
+    pub src_dir: PathBuf,
+    /// Where to write the image.
+    #[arg(short, long, value_name = "OUT.iso")]
+    pub output: PathBuf,
+    /// The disc label.
+    #[arg(long, value_name = "ID", default_value = "BACKUP")]
+    pub volume_id: String,
+    /// The volume's creation time, Unix seconds (default: now). Fix it to get identical
+    /// images from identical trees.
+    #[arg(long, value_name = "UNIX_SECONDS", allow_hyphen_values = true)]
+    pub volume_time: Option<i64>,
+    /// Leave out the SHA256SUMS manifest at the disc's root.
+    #[arg(long)]
+    pub no_manifest: bool,
+}
+
+/// Plans, streams and writes the image, then prints its size and SHA-256.
+pub fn run(args: ImageArgs) -> Result<()> {
+    let volume_time = match args.volume_time {
+        Some(time) => time,
+        None => SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0),
+    };
+    // The library's errors already say what happened, to which entry, and what to do.
+    let entries = scan_tree(&args.src_dir)?;
+    let options = ImageOptions {
+        volume_id: args.volume_id,
+        volume_time,
+        manifest: !args.no_manifest,
+        ..ImageOptions::default()
+    };
+    let layout = Layout::plan(entries, &options)?;
+    let total = layout.total_bytes();
+    let mut stream = ImageStream::new(layout, args.src_dir.clone());
+    let mut out = File::create(&args.output).with_context(|| {
+        format!(
+            "cannot create {}; check that its directory exists and is writable",
+            args.output.display()
+        )
+    })?;
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = match stream.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(anyhow::Error::new(e).context("the image stream stopped")),
+        };
+        out.write_all(&buf[..n]).with_context(|| {
+            format!(
+                "cannot write {}; check the free space",
+                args.output.display()
+            )
+        })?;
+    }
+    out.flush()?;
+    let digest = stream.finish().context("the image stream stopped")?;
+    println!(
+        "{}: {} bytes ({} blocks of 2048)",
+        args.output.display(),
+        total,
+        total / 2048
+    );
+    println!("sha256 {}", hex(&digest.image_sha256));
+    Ok(())
+}
