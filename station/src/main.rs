@@ -29,11 +29,24 @@ fn main() -> ExitCode {
     match cli.command.run() {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            // One line: what happened, then why (each cause already says what to do).
-            eprintln!("burnstation: {err:#}");
+            eprintln!("burnstation: {}", one_sentence(&err));
             ExitCode::FAILURE
         }
     }
+}
+
+/// The error and its causes on one line. The libraries' messages already name their
+/// cause, so a cause whose text the line holds already is not repeated.
+fn one_sentence(err: &anyhow::Error) -> String {
+    let mut message = err.to_string();
+    for cause in err.chain().skip(1) {
+        let cause = cause.to_string();
+        if !message.contains(&cause) {
+            message.push_str(": ");
+            message.push_str(&cause);
+        }
+    }
+    message
 }
 
 /// Logs go to stderr so that a command's own output on stdout stays machine-readable.

@@ -173,6 +173,37 @@ impl RegionMap {
         })
     }
 
+    /// Builds the map from files listed one entry per name, such as a reader's directory
+    /// walk: entries whose data starts at the same block are one file with several names
+    /// (hard links share their extents). Each item is (the file's extents as (first block,
+    /// length in bytes), its name).
+    pub fn from_named_files(
+        total_blocks: u64,
+        files: impl IntoIterator<Item = (Vec<(u64, u64)>, Vec<u8>)>,
+    ) -> Result<RegionMap, RegionError> {
+        /// A file's extents and every name it has.
+        type Named = (Vec<(u64, u64)>, Vec<Vec<u8>>);
+        let mut by_start: std::collections::BTreeMap<u64, Named> = Default::default();
+        for (extents, name) in files {
+            let Some(&(start, _)) = extents.iter().find(|(_, len)| *len > 0) else {
+                continue;
+            };
+            by_start
+                .entry(start)
+                .or_insert_with(|| (extents, Vec::new()))
+                .1
+                .push(name);
+        }
+        RegionMap::build(
+            total_blocks,
+            by_start.into_values().flat_map(|(extents, names)| {
+                extents
+                    .into_iter()
+                    .map(move |(lba, len)| (lba, len, names.clone()))
+            }),
+        )
+    }
+
     /// The regions in block order.
     pub fn regions(&self) -> &[Region] {
         &self.regions
@@ -234,7 +265,11 @@ pub struct RegionHasher<'m> {
     /// Bytes after those, up to the region's end (the zero tail of a file's last block).
     left_slack: u64,
     region_hash: Sha256,
-    image_hash: Sha256,
+    /// The whole-image hash, unless the caller gets it elsewhere.
+    image_hash: Option<Sha256>,
+    /// Hash file regions too (read-back), or only structures (the writer's side, whose
+    /// image stream already hashed every file).
+    hash_files: bool,
     hashes: Vec<[u8; 32]>,
     fed: u64,
 }
@@ -244,15 +279,26 @@ pub struct RegionHasher<'m> {
 pub struct RegionHashes {
     /// One hash per region of the map, in order.
     pub regions: Vec<[u8; 32]>,
-    /// The SHA-256 of all bytes fed.
+    /// The SHA-256 of all bytes fed (all zeros for a structures-only hasher).
     pub image: [u8; 32],
     /// How many bytes were fed.
     pub bytes: u64,
 }
 
 impl<'m> RegionHasher<'m> {
-    /// A hasher for an image laid out as `map`.
+    /// A hasher of every region and of the whole image, for an image laid out as `map`.
     pub fn new(map: &'m RegionMap) -> RegionHasher<'m> {
+        RegionHasher::with(map, true)
+    }
+
+    /// A hasher of the structures regions only, for a stream whose files (and whole-image
+    /// hash) are hashed already: file regions get an all-zero placeholder, to be replaced
+    /// with the stream's own file hashes, so no byte is hashed twice on the way out.
+    pub fn structures_only(map: &'m RegionMap) -> RegionHasher<'m> {
+        RegionHasher::with(map, false)
+    }
+
+    fn with(map: &'m RegionMap, hash_files: bool) -> RegionHasher<'m> {
         let first = map.regions.first();
         RegionHasher {
             map,
@@ -260,7 +306,8 @@ impl<'m> RegionHasher<'m> {
             left_hashed: first.map_or(0, |r| r.bytes),
             left_slack: first.map_or(0, |r| r.blocks * BLOCK - r.bytes),
             region_hash: Sha256::new(),
-            image_hash: Sha256::new(),
+            image_hash: hash_files.then(Sha256::new),
+            hash_files,
             hashes: Vec::with_capacity(map.regions.len()),
             fed: 0,
         }
@@ -269,18 +316,28 @@ impl<'m> RegionHasher<'m> {
     /// Feeds the next bytes of the image. Bytes past the map's end (padding to the drive's
     /// write unit) count towards the image hash only.
     pub fn update(&mut self, mut bytes: &[u8]) {
-        self.image_hash.update(bytes);
+        if let Some(image) = &mut self.image_hash {
+            image.update(bytes);
+        }
         self.fed += bytes.len() as u64;
         while !bytes.is_empty() && self.current < self.map.regions.len() {
             let take = (bytes.len() as u64).min(self.left_hashed) as usize;
-            self.region_hash.update(&bytes[..take]);
+            if self.hash_files || self.map.regions[self.current].owner == 0 {
+                self.region_hash.update(&bytes[..take]);
+            }
             bytes = &bytes[take..];
             self.left_hashed -= take as u64;
             let skip = (bytes.len() as u64).min(self.left_slack) as usize;
             bytes = &bytes[skip..];
             self.left_slack -= skip as u64;
             if self.left_hashed == 0 && self.left_slack == 0 {
-                self.hashes.push(self.region_hash.finalize_reset().into());
+                let hash = self.region_hash.finalize_reset().into();
+                let is_file = self.map.regions[self.current].owner != 0;
+                self.hashes.push(if is_file && !self.hash_files {
+                    [0; 32]
+                } else {
+                    hash
+                });
                 self.current += 1;
                 let next = self.map.regions.get(self.current);
                 self.left_hashed = next.map_or(0, |r| r.bytes);
@@ -294,7 +351,7 @@ impl<'m> RegionHasher<'m> {
     pub fn finish(self) -> RegionHashes {
         RegionHashes {
             regions: self.hashes,
-            image: self.image_hash.finalize().into(),
+            image: self.image_hash.map_or([0; 32], |h| h.finalize().into()),
             bytes: self.fed,
         }
     }
@@ -444,6 +501,42 @@ mod tests {
         let want: [u8; 32] =
             Sha256::digest(&image[(22 * BLOCK) as usize..(25 * BLOCK) as usize]).into();
         assert_eq!(hashes.regions[b_region], want);
+    }
+
+    #[test]
+    fn a_structures_only_hasher_leaves_files_to_the_stream() {
+        let map = sample();
+        let image: Vec<u8> = (0..40 * BLOCK).map(|i| (i % 13) as u8).collect();
+        let mut full = RegionHasher::new(&map);
+        full.update(&image);
+        let full = full.finish();
+        let mut structures = RegionHasher::structures_only(&map);
+        structures.update(&image);
+        let structures = structures.finish();
+        for (i, region) in map.regions().iter().enumerate() {
+            if region.owner == 0 {
+                assert_eq!(structures.regions[i], full.regions[i]);
+            } else {
+                assert_eq!(structures.regions[i], [0; 32]);
+            }
+        }
+        assert_eq!(structures.image, [0; 32]);
+    }
+
+    #[test]
+    fn names_sharing_data_are_one_file() {
+        let map = RegionMap::from_named_files(
+            10,
+            vec![
+                (vec![(4, 100)], b"a".to_vec()),
+                (vec![(6, 10)], b"c".to_vec()),
+                (vec![(4, 100)], b"b/hardlink".to_vec()),
+                (vec![], b"empty".to_vec()),
+            ],
+        )
+        .unwrap();
+        assert_eq!(map.owner_of(4).unwrap().to_string(), "/a, /b/hardlink");
+        assert_eq!(map.owner_of(6).unwrap().to_string(), "/c");
     }
 
     #[test]

@@ -11,6 +11,7 @@
 //! and read-back in [`readback`]; the rest of this module never writes to the medium.
 
 pub mod burn;
+mod disc_reader;
 mod info;
 pub mod readback;
 
@@ -32,6 +33,7 @@ pub use burn::{
     BurnError, BurnEvent, BurnOptions, BurnPhase, BurnPlan, BurnReport, ImageSource,
     InterruptedDisc, Method, SpeedRequest, WriteProgress, interrupted_burn,
 };
+pub use disc_reader::DiscReader;
 pub use info::{DriveInfo, FormatState, MediaInfo, WriteSpeed};
 pub use readback::{
     ReadBackError, ReadBackOptions, ReadProgress, SectorMap, SectorQuality, SectorRun,

@@ -1,0 +1,154 @@
+//! `burnstation burn SRC_DIR|IMAGE`: burn a tree (imaged on the fly, with its SHA256SUMS) or
+//! an image file onto the disc in the drive, then read every byte back.
+
+use std::path::PathBuf;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use anyhow::{Result, bail};
+use burnstation::job::{self, JobOptions, Source};
+use burnstation_hal::cancel::Cancel;
+use burnstation_hal::drive::{BurnOptions, SpeedRequest};
+use burnstation_hal::ring::DEFAULT_RING_BYTES;
+
+use super::device::DeviceArg;
+use super::hex;
+use super::progress::Progress;
+
+/// Arguments of `burnstation burn`.
+#[derive(Debug, clap::Args)]
+pub struct BurnArgs {
+    /// A directory to put on the disc, or a disc image file to write as it is.
+    pub source: PathBuf,
+    #[command(flatten)]
+    pub device: DeviceArg,
+    /// Write speed as a multiple of 1x (the drive's nearest speed at or below it).
+    /// Default: as fast as the drive and disc allow.
+    #[arg(long, value_name = "X")]
+    pub speed: Option<f64>,
+    /// Leave the disc appendable instead of finalizing it (finalized discs read in every
+    /// drive).
+    #[arg(long)]
+    pub no_finalize: bool,
+    /// Allow erasing: blank a rewritable disc that holds data, or overwrite it.
+    #[arg(long)]
+    pub erase: bool,
+    /// Format a blank BD-R with spare areas first (slower and about 3% smaller).
+    #[arg(long)]
+    pub bd_r_spares: bool,
+    /// Do not read the disc back after burning.
+    #[arg(long)]
+    pub no_verify: bool,
+    /// The disc label of an imaged directory.
+    #[arg(long, value_name = "ID", default_value = "BACKUP")]
+    pub volume_id: String,
+    /// The volume's creation time of an imaged directory, Unix seconds (default: now).
+    #[arg(long, value_name = "UNIX_SECONDS", allow_hyphen_values = true)]
+    pub volume_time: Option<i64>,
+    /// Size of the buffer between the image and the drive, in MiB.
+    #[arg(long, value_name = "MIB", default_value_t = DEFAULT_RING_BYTES / (1 << 20))]
+    pub buffer: usize,
+}
+
+/// Burns, verifies, and reports.
+pub fn run(args: BurnArgs) -> Result<()> {
+    if let Some(speed) = args.speed
+        && !(speed > 0.0 && speed <= 64.0)
+    {
+        bail!("--speed {speed} is not a write speed: give a multiple of 1x such as 4 or 16");
+    }
+    if args.buffer == 0 {
+        bail!("--buffer must be at least 1 MiB");
+    }
+    if !args.source.exists() {
+        bail!(
+            "{} does not exist: give a directory or a disc image",
+            args.source.display()
+        );
+    }
+    let source = Source::from_path(&args.source);
+    let options = JobOptions {
+        burn: BurnOptions {
+            finalize: !args.no_finalize,
+            speed: args.speed.map_or(SpeedRequest::Max, SpeedRequest::Times),
+            erase: args.erase,
+            bd_r_spares: args.bd_r_spares,
+        },
+        volume_id: args.volume_id,
+        volume_time: args.volume_time.unwrap_or_else(now),
+        ring_bytes: args.buffer << 20,
+        verify: !args.no_verify,
+        ..JobOptions::default()
+    };
+    let mut drive = args.device.open()?;
+    let cancel = cancel_on_interrupt();
+    let mut progress = Progress::new();
+    let outcome = job::burn_and_verify(
+        &mut drive,
+        &source,
+        &options,
+        &mut |e| progress.event(e),
+        &cancel,
+    );
+    progress.finish();
+    let outcome = outcome?;
+
+    let burn = &outcome.burn;
+    let seconds = burn.writing_time.as_secs_f64().max(0.001);
+    let family = burn.plan.family();
+    let rate = burn.plan.written_blocks as f64 * 2048.0 / seconds;
+    println!(
+        "burnt {} MB onto the {} in {:.0} s (average {:.1}x, {:.1} MB/s; {} s in all)",
+        outcome.image_bytes / 1_000_000,
+        burn.plan.profile,
+        seconds,
+        rate / (family.one_x_kbytes_per_sec() * 1000.0),
+        rate / 1e6,
+        burn.total_time.as_secs()
+    );
+    println!("image sha256 {}", hex(&outcome.image_sha256));
+    for note in burn.notes.iter().filter(|n| !burn.plan.notes.contains(n)) {
+        println!("note: {note}");
+    }
+    match &outcome.verify {
+        None => {
+            println!(
+                "not verified (--no-verify): check it with `burnstation verify` before trusting it"
+            );
+            Ok(())
+        }
+        Some(report) => {
+            println!("{report}");
+            if report.passed() {
+                Ok(())
+            } else {
+                bail!("the disc failed verification and must not be counted as a good copy")
+            }
+        }
+    }
+}
+
+/// The current time in Unix seconds (0 if the clock is before 1970, as on a board with no
+/// real-time clock before NTP).
+fn now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// A cancel flag raised by Ctrl-C, so an interrupted burn stops between two WRITEs, leaves
+/// the drive flushed and the tray unlocked, and says what state the disc is in.
+pub fn cancel_on_interrupt() -> Cancel {
+    let cancel = Cancel::new();
+    let raised = cancel.clone();
+    if let Err(e) = ctrlc::set_handler(move || {
+        eprintln!("\nstopping at the next safe point (interrupt again to kill)...");
+        if raised.is_cancelled() {
+            std::process::exit(130);
+        }
+        raised.cancel();
+    }) {
+        tracing::info!(error = %e, "Ctrl-C will kill the burn instead of stopping it cleanly");
+    }
+    cancel
+}

@@ -1,0 +1,534 @@
+//! Verifying a disc: read back exactly the image's blocks and compare them with what was
+//! meant, naming every file a difference or an unreadable block touches.
+//!
+//! What "meant" is depends on what we have:
+//! - right after a burn, the hashes computed while the image streamed to the drive
+//!   ([`crate::job`]);
+//! - an image file (`verify --image`): its own bytes, hashed first;
+//! - nothing but the disc (`verify`, or `verify --manifest M`): the `SHA256SUMS` the disc
+//!   carries (or a copy kept elsewhere), checked against the files the disc's own directory
+//!   lists.
+//!
+//! All three go through one [`RegionMap`] and one sequential read of the disc, so a disc is
+//! read once, in order, however it is checked.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::fs::File;
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+
+use burnstation_hal::Drive;
+use burnstation_hal::cancel::Cancel;
+use burnstation_hal::drive::{
+    DiscReader, DriveError, ReadBackError, ReadBackOptions, ReadProgress, SectorMap,
+};
+use burnstation_hal::scsi::Transport;
+use burnstation_images::iso9660::{IsoEntryKind, IsoImage, MANIFEST_NAME, ReadError};
+use sha2::{Digest, Sha256};
+
+use crate::regions::{Owner, RegionError, RegionHasher, RegionHashes, RegionMap, owners_of};
+
+/// The outcome of a verification.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifyReport {
+    /// Blocks compared.
+    pub blocks: u64,
+    /// How every block read.
+    pub sectors: SectorMap,
+    /// Files (or structures) whose bytes differ from what was meant.
+    pub mismatched: Vec<Owner>,
+    /// Files (or structures) with unreadable blocks.
+    pub unreadable: Vec<Owner>,
+    /// Files the manifest lists that the disc does not have.
+    pub missing: Vec<Vec<u8>>,
+    /// Regular files on the disc that the manifest does not list (a warning, not a failure:
+    /// their bytes were still read).
+    pub unlisted: Vec<Vec<u8>>,
+    /// Whether the whole image hashes the same, when there is a whole-image hash to compare
+    /// (after a burn, and against an image file).
+    pub image_matches: Option<bool>,
+    /// Files checked against an expected hash.
+    pub files_checked: usize,
+}
+
+impl VerifyReport {
+    /// True when the disc holds exactly what was meant and every block read.
+    pub fn passed(&self) -> bool {
+        self.mismatched.is_empty()
+            && self.unreadable.is_empty()
+            && self.missing.is_empty()
+            && self.image_matches != Some(false)
+    }
+}
+
+impl fmt::Display for VerifyReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.passed() {
+            write!(
+                f,
+                "verified: all {} blocks read back as meant ({} files checked; {})",
+                self.blocks, self.files_checked, self.sectors
+            )?;
+            if !self.unlisted.is_empty() {
+                write!(
+                    f,
+                    "; note: {} file(s) on the disc are not in the manifest",
+                    self.unlisted.len()
+                )?;
+            }
+            return Ok(());
+        }
+        write!(f, "verification FAILED ({}):", self.sectors)?;
+        for owner in &self.unreadable {
+            write!(f, "\n  unreadable: {owner}")?;
+        }
+        for owner in &self.mismatched {
+            write!(f, "\n  differs:    {owner}")?;
+        }
+        for path in &self.missing {
+            write!(f, "\n  missing:    /{}", String::from_utf8_lossy(path))?;
+        }
+        if self.image_matches == Some(false)
+            && self.mismatched.is_empty()
+            && self.unreadable.is_empty()
+        {
+            f.write_str("\n  differs:    bytes that belong to no file (the zero tail of blocks)")?;
+        }
+        f.write_str("\nThe disc cannot be trusted: burn the data onto a new disc (and try this disc in another drive, if it is unreadable there too, discard it)")
+    }
+}
+
+/// Why a verification could not be carried out (as opposed to a disc that failed it).
+#[derive(Debug, thiserror::Error)]
+pub enum VerifyError {
+    /// Asking the drive failed.
+    #[error(transparent)]
+    Drive(#[from] DriveError),
+    /// Reading back failed as a whole.
+    #[error(transparent)]
+    ReadBack(#[from] ReadBackError),
+    /// The image file to compare with could not be read.
+    #[error("could not read the image {}: {source}; check the path", .path.display())]
+    Image {
+        /// The image.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: io::Error,
+    },
+    /// The image file is not whole blocks.
+    #[error("{} is not a disc image: its size ({bytes} bytes) is not a whole number of 2048-byte blocks", .path.display())]
+    NotBlocks {
+        /// The file.
+        path: PathBuf,
+        /// Its size.
+        bytes: u64,
+    },
+    /// The disc holds no filesystem the station can read.
+    #[error(
+        "the disc holds no ISO 9660 filesystem the station can read ({0}); to compare it with an image, use --image"
+    )]
+    NoFilesystem(ReadError),
+    /// The disc's manifest could not be read.
+    #[error(
+        "could not read {MANIFEST_NAME} from the disc ({0}); the disc may be damaged: try it in another drive, or verify with --image"
+    )]
+    ManifestOnDisc(#[source] io::Error),
+    /// No manifest to check against.
+    #[error(
+        "the disc carries no {MANIFEST_NAME}: give the manifest with --manifest, or the image with --image"
+    )]
+    NoManifest,
+    /// The manifest file could not be read.
+    #[error("could not read the manifest {}: {source}", .path.display())]
+    ManifestFile {
+        /// The manifest.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: io::Error,
+    },
+    /// The manifest could not be parsed.
+    #[error("the manifest is not in sha256sum format: line {line}: {reason}")]
+    ManifestFormat {
+        /// 1-based line number.
+        line: usize,
+        /// What is wrong.
+        reason: &'static str,
+    },
+    /// The image's own layout is inconsistent.
+    #[error(transparent)]
+    Regions(#[from] RegionError),
+}
+
+/// Compares read-back hashes with the expected ones; `expected` may leave regions without
+/// an expectation (`None`), which are then only checked for readability.
+pub fn compare(
+    map: &RegionMap,
+    expected: &[Option<[u8; 32]>],
+    actual: &RegionHashes,
+    sectors: SectorMap,
+    image_matches: Option<bool>,
+) -> VerifyReport {
+    let differing =
+        (0..map.regions().len()).filter(|&i| match expected.get(i).copied().flatten() {
+            Some(want) => actual.regions.get(i) != Some(&want),
+            None => false,
+        });
+    let mismatched: Vec<Owner> = owners_of(map, differing).into_iter().cloned().collect();
+    let unreadable_regions = sectors.unreadable().flat_map(|run| {
+        let regions = map.regions();
+        let first = regions.partition_point(|r| r.end() <= run.start);
+        let last = regions.partition_point(|r| r.start < run.start + run.blocks);
+        first..last
+    });
+    let unreadable: Vec<Owner> = owners_of(map, unreadable_regions.collect::<Vec<_>>())
+        .into_iter()
+        .cloned()
+        .collect();
+    // A file that is unreadable is reported as such, not also as different.
+    let mismatched = mismatched
+        .into_iter()
+        .filter(|o| !unreadable.contains(o))
+        .collect();
+    let files_checked = map
+        .regions()
+        .iter()
+        .zip(expected)
+        .filter(|(r, e)| r.owner != 0 && e.is_some())
+        .count();
+    VerifyReport {
+        blocks: map.total_blocks(),
+        sectors,
+        mismatched,
+        unreadable,
+        missing: Vec::new(),
+        unlisted: Vec::new(),
+        image_matches,
+        files_checked,
+    }
+}
+
+/// Reads `map.total_blocks()` blocks back and hashes them per region.
+pub fn read_and_hash<T: Transport>(
+    drive: &mut Drive<T>,
+    map: &RegionMap,
+    options: &ReadBackOptions,
+    events: &mut dyn FnMut(ReadProgress),
+    cancel: &Cancel,
+) -> Result<(RegionHashes, SectorMap), ReadBackError> {
+    let mut hasher = RegionHasher::new(map);
+    let sectors = drive.read_back(
+        0,
+        map.total_blocks(),
+        options,
+        &mut |_, chunk| hasher.update(chunk),
+        events,
+        cancel,
+    )?;
+    Ok((hasher.finish(), sectors))
+}
+
+/// Verifies the disc against an image file, block for block.
+pub fn against_image<T: Transport>(
+    drive: &mut Drive<T>,
+    image: &Path,
+    options: &ReadBackOptions,
+    events: &mut dyn FnMut(ReadProgress),
+    cancel: &Cancel,
+) -> Result<VerifyReport, VerifyError> {
+    let (map, expected) = image_regions(image)?;
+    drive.wait_until_ready(std::time::Duration::from_secs(60))?;
+    let (actual, sectors) = read_and_hash(drive, &map, options, events, cancel)?;
+    let wanted: Vec<Option<[u8; 32]>> = expected.regions.iter().copied().map(Some).collect();
+    Ok(compare(
+        &map,
+        &wanted,
+        &actual,
+        sectors,
+        Some(actual.image == expected.image),
+    ))
+}
+
+/// The region map of an image file of `blocks` blocks: its files named when it is an ISO
+/// 9660 image we can read, one "structures" region otherwise.
+pub fn image_map(path: &Path, blocks: u64) -> Result<RegionMap, VerifyError> {
+    let err = |source| VerifyError::Image {
+        path: path.to_path_buf(),
+        source,
+    };
+    Ok(match IsoImage::open(File::open(path).map_err(err)?) {
+        Ok(iso) => RegionMap::from_named_files(blocks, file_extents(iso.entries()))?,
+        Err(e) => {
+            tracing::info!(image = %path.display(), error = %e, "not an ISO 9660 image; comparing it as blocks");
+            RegionMap::build(blocks, Vec::new())?
+        }
+    })
+}
+
+/// The region map of an image file and its hashes.
+pub fn image_regions(path: &Path) -> Result<(RegionMap, RegionHashes), VerifyError> {
+    let err = |source| VerifyError::Image {
+        path: path.to_path_buf(),
+        source,
+    };
+    let bytes = std::fs::metadata(path).map_err(err)?.len();
+    if bytes % 2048 != 0 || bytes == 0 {
+        return Err(VerifyError::NotBlocks {
+            path: path.to_path_buf(),
+            bytes,
+        });
+    }
+    let map = image_map(path, bytes / 2048)?;
+    let mut hasher = RegionHasher::new(&map);
+    let mut file = File::open(path).map_err(err)?;
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = file.read(&mut buf).map_err(err)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+    }
+    let hashes = hasher.finish();
+    Ok((map, hashes))
+}
+
+/// Verifies the disc against a `SHA256SUMS` manifest: the disc's own (`manifest: None`) or
+/// a copy kept elsewhere.
+pub fn against_manifest<T: Transport>(
+    drive: &mut Drive<T>,
+    manifest: Option<&Path>,
+    options: &ReadBackOptions,
+    events: &mut dyn FnMut(ReadProgress),
+    cancel: &Cancel,
+) -> Result<VerifyReport, VerifyError> {
+    drive.wait_until_ready(std::time::Duration::from_secs(60))?;
+    let readable = drive.media()?.readable_blocks;
+    let (volume_blocks, entries, disc_manifest) = {
+        let mut reader = DiscReader::new(drive, readable);
+        let mut iso = IsoImage::open(&mut reader).map_err(VerifyError::NoFilesystem)?;
+        let volume_blocks = iso
+            .volume()
+            .volume_blocks
+            .min(readable.max(iso.volume().volume_blocks));
+        let entries: Vec<_> = iso.entries().to_vec();
+        let disc_manifest = match (manifest, iso.entry(MANIFEST_NAME.as_bytes()).cloned()) {
+            (None, Some(entry)) => {
+                let mut bytes = Vec::new();
+                iso.open_file(&entry)
+                    .read_to_end(&mut bytes)
+                    .map_err(VerifyError::ManifestOnDisc)?;
+                Some(bytes)
+            }
+            (None, None) => return Err(VerifyError::NoManifest),
+            (Some(_), _) => None,
+        };
+        (volume_blocks, entries, disc_manifest)
+    };
+    let manifest_bytes = match (manifest, disc_manifest) {
+        (Some(path), _) => std::fs::read(path).map_err(|source| VerifyError::ManifestFile {
+            path: path.to_path_buf(),
+            source,
+        })?,
+        (None, Some(bytes)) => bytes,
+        (None, None) => return Err(VerifyError::NoManifest),
+    };
+    let listed = parse_manifest(&manifest_bytes)?;
+
+    let map = RegionMap::from_named_files(volume_blocks, file_extents(&entries))?;
+    let mut expected: Vec<Option<[u8; 32]>> = vec![None; map.regions().len()];
+    let by_path: HashMap<&[u8], [u8; 32]> = listed
+        .iter()
+        .map(|e| (e.path.as_slice(), e.sha256))
+        .collect();
+    let mut conflicting = Vec::new();
+    for (i, region) in map.regions().iter().enumerate() {
+        if let Owner::File { names } = &map.owners()[region.owner] {
+            let wanted: Vec<[u8; 32]> = names
+                .iter()
+                .filter_map(|n| by_path.get(n.as_slice()).copied())
+                .collect();
+            if let Some(first) = wanted.first() {
+                if wanted.iter().any(|w| w != first) {
+                    // Two names of one file listed with different hashes: one is wrong.
+                    conflicting.push(map.owners()[region.owner].clone());
+                }
+                expected[i] = Some(*first);
+            }
+        }
+    }
+
+    let (actual, sectors) = read_and_hash(drive, &map, options, events, cancel)?;
+    let mut report = compare(&map, &expected, &actual, sectors, None);
+    report.mismatched.extend(conflicting);
+
+    let on_disc: HashMap<&[u8], &burnstation_images::iso9660::IsoEntry> = entries
+        .iter()
+        .filter(|e| e.kind == IsoEntryKind::File)
+        .map(|e| (e.path.as_slice(), e))
+        .collect();
+    let empty: [u8; 32] = Sha256::digest([]).into();
+    for ManifestEntry { path, sha256 } in &listed {
+        match on_disc.get(path.as_slice()) {
+            None => report.missing.push(path.clone()),
+            Some(entry) if entry.size == 0 => {
+                report.files_checked += 1;
+                if *sha256 != empty {
+                    report.mismatched.push(Owner::File {
+                        names: vec![path.clone()],
+                    });
+                }
+            }
+            Some(_) => {}
+        }
+    }
+    report.unlisted = entries
+        .iter()
+        .filter(|e| {
+            e.kind == IsoEntryKind::File
+                && e.path != MANIFEST_NAME.as_bytes()
+                && !by_path.contains_key(e.path.as_slice())
+        })
+        .map(|e| e.path.clone())
+        .collect();
+    Ok(report)
+}
+
+/// (extents, name) of every regular file among a reader's entries.
+fn file_extents(
+    entries: &[burnstation_images::iso9660::IsoEntry],
+) -> impl Iterator<Item = (Vec<(u64, u64)>, Vec<u8>)> + '_ {
+    entries
+        .iter()
+        .filter(|e| e.kind == IsoEntryKind::File)
+        .map(|e| {
+            (
+                e.extents.iter().map(|x| (x.lba, x.length)).collect(),
+                e.path.clone(),
+            )
+        })
+}
+
+/// Parses `sha256sum` output: `HASH  NAME` or `HASH *NAME`, with GNU's escaping (a line
+/// starting with `\` has `\\`, `\n` and `\r` escapes in its name). Names are relative to the
+/// disc root; a leading `./` is dropped. Blank lines are skipped.
+pub fn parse_manifest(bytes: &[u8]) -> Result<Vec<ManifestEntry>, VerifyError> {
+    let mut out = Vec::new();
+    for (index, raw) in bytes.split(|&b| b == b'\n').enumerate() {
+        let line_no = index + 1;
+        let bad = |reason| VerifyError::ManifestFormat {
+            line: line_no,
+            reason,
+        };
+        if raw.is_empty() {
+            continue;
+        }
+        let (escaped, line) = match raw.strip_prefix(b"\\") {
+            Some(rest) => (true, rest),
+            None => (false, raw),
+        };
+        if line.len() < 66 {
+            return Err(bad("too short for a SHA-256 and a name"));
+        }
+        let mut hash = [0u8; 32];
+        for (i, pair) in line[..64].chunks(2).enumerate() {
+            let digit = |c: u8| {
+                (c as char)
+                    .to_digit(16)
+                    .ok_or(bad("the hash is not 64 hexadecimal digits"))
+            };
+            hash[i] = (digit(pair[0])? * 16 + digit(pair[1])?) as u8;
+        }
+        if line[64] != b' ' || !(line[65] == b' ' || line[65] == b'*') {
+            return Err(bad(
+                "the hash must be followed by two spaces (or a space and *)",
+            ));
+        }
+        let name = &line[66..];
+        let mut name = if escaped {
+            unescape(name).ok_or(bad("a bad \\ escape in the name"))?
+        } else {
+            name.to_vec()
+        };
+        if name.starts_with(b"./") {
+            name.drain(..2);
+        }
+        out.push(ManifestEntry {
+            path: name,
+            sha256: hash,
+        });
+    }
+    Ok(out)
+}
+
+/// One line of a `SHA256SUMS` manifest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ManifestEntry {
+    /// The file's path relative to the disc root, raw bytes.
+    pub path: Vec<u8>,
+    /// Its SHA-256.
+    pub sha256: [u8; 32],
+}
+
+fn unescape(name: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(name.len());
+    let mut bytes = name.iter();
+    while let Some(&b) = bytes.next() {
+        if b != b'\\' {
+            out.push(b);
+            continue;
+        }
+        out.push(match bytes.next()? {
+            b'\\' => b'\\',
+            b'n' => b'\n',
+            b'r' => b'\r',
+            _ => return None,
+        });
+    }
+    Some(out)
+}
+
+/// The expected hash of every region after a burn from a tree: structures from the
+/// writer's structures-only hasher, files from the image stream's own file hashes.
+pub fn with_file_hashes(
+    map: &RegionMap,
+    structures: &RegionHashes,
+    file_hash: impl Fn(&[u8]) -> Option<[u8; 32]>,
+) -> Vec<Option<[u8; 32]>> {
+    map.regions()
+        .iter()
+        .enumerate()
+        .map(|(i, region)| match &map.owners()[region.owner] {
+            Owner::Structures => structures.regions.get(i).copied(),
+            Owner::File { names } => file_hash(&names[0]),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn manifests_parse_as_sha256sum_writes_them() {
+        let text = b"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855  empty\n\
+\\e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855  new\\nline\\\\back\n\
+E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855 *./dir/bin\n\n";
+        let parsed = parse_manifest(text).unwrap();
+        let names: Vec<&[u8]> = parsed.iter().map(|e| e.path.as_slice()).collect();
+        assert_eq!(
+            names,
+            vec![b"empty".as_slice(), b"new\nline\\back", b"dir/bin"]
+        );
+        assert_eq!(parsed[2].sha256[0], 0xe3);
+        let err = parse_manifest(b"abc  file\n").unwrap_err();
+        assert!(err.to_string().contains("line 1"), "{err}");
+        let err = parse_manifest(
+            b"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b85g  x\n",
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("hexadecimal"), "{err}");
+    }
+}

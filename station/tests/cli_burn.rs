@@ -1,0 +1,464 @@
+//! `burnstation burn`, `verify`, `media`, `finalize`, `drives` and `eject` as a person runs
+//! them, against SimDrive discs: the disc an independent reader (xorriso) extracts equals
+//! the source tree; every fault ends with a non-zero exit and a sentence that says what to
+//! do, and a bad disc is never reported good.
+
+#[path = "../../images/tests/common/mod.rs"]
+mod common;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use burnstation_images::iso9660::IsoImage;
+use common::{Fidelity, build_awkward_tree, compare_trees, require, run};
+
+fn burnstation(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_burnstation"))
+        .args(args)
+        .output()
+        .expect("run burnstation")
+}
+
+fn text(output: &Output) -> String {
+    format!(
+        "status {}\nstdout:\n{}\nstderr:\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+/// A scratch directory with a tree to burn and a disc file path.
+struct Scene {
+    dir: tempfile::TempDir,
+}
+
+impl Scene {
+    fn new() -> Scene {
+        Scene {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// A plain tree of a few hundred KB.
+    fn small_tree(&self) -> PathBuf {
+        let root = self.path("tree");
+        fs::create_dir_all(root.join("db")).unwrap();
+        for i in 0..20u32 {
+            let body: Vec<u8> = (0..(i * 5003 + 17)).map(|b| (b * 31 + i) as u8).collect();
+            fs::write(root.join(format!("db/part-{i:02}.bin")), body).unwrap();
+        }
+        fs::write(root.join("notes.txt"), "restore with care\n").unwrap();
+        root
+    }
+
+    /// A tree of about 8 MB: more than SimDrive's 2 MiB buffer, so a paced burn has burnt
+    /// part of it before any fault strikes.
+    fn big_tree(&self) -> PathBuf {
+        let root = self.small_tree();
+        let body: Vec<u8> = (0..8_000_000u32)
+            .map(|b| (b.wrapping_mul(2_654_435_761) >> 24) as u8)
+            .collect();
+        fs::write(root.join("db/big.bin"), body).unwrap();
+        root
+    }
+
+    fn disc(&self, options: &str) -> String {
+        let disc = self.path("disc.img");
+        format!(
+            "sim:{}{}{}",
+            disc.display(),
+            if options.is_empty() { "" } else { "?" },
+            options
+        )
+    }
+}
+
+/// The first block of `path` on the disc image `disc`, from our reader.
+fn block_of(disc: &Path, path: &str) -> u64 {
+    let iso = IsoImage::open(fs::File::open(disc).unwrap()).unwrap();
+    iso.entry(path.as_bytes()).unwrap().extents[0].lba
+}
+
+#[test]
+fn a_burnt_tree_is_what_xorriso_extracts_and_verifies_three_ways() {
+    require("xorriso", "xorriso");
+    require("sha256sum", "coreutils");
+    let scene = Scene::new();
+    let tree = scene.path("awkward");
+    fs::create_dir(&tree).unwrap();
+    build_awkward_tree(&tree);
+    let disc = scene.disc("profile=dvd+r");
+
+    let out = burnstation(&[
+        "burn",
+        tree.to_str().unwrap(),
+        "--device",
+        &disc,
+        "--volume-time",
+        "1700000000",
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("verified: all"), "{}", text(&out));
+
+    // The independent reader's view of the medium file is the source tree.
+    let extracted = scene.path("extracted");
+    run(Command::new("xorriso")
+        .args(["-hardlinks", "on", "-osirrox", "on", "-indev"])
+        .arg(scene.path("disc.img"))
+        .args(["-extract", "/"])
+        .arg(&extracted));
+    compare_trees(
+        &tree,
+        &extracted,
+        Fidelity {
+            modes: true,
+            owners: true,
+            file_mtimes: true,
+            dir_mtimes: true,
+            symlinks: true,
+            symlink_mtimes: false,
+            hard_links: true,
+            empty_hard_links: true,
+        },
+        &|p, _| Some(p.to_vec()),
+        &[b"SHA256SUMS"],
+    );
+    run(Command::new("sha256sum")
+        .args(["-c", "--strict", "--quiet", "SHA256SUMS"])
+        .current_dir(&extracted));
+
+    // Verify against the disc's own manifest.
+    let out = burnstation(&["verify", "--device", &disc]);
+    assert!(out.status.success(), "{}", text(&out));
+    // Against an image of the same tree made by `burnstation image` with the same volume
+    // time: the disc must be that image, byte for byte.
+    let image = scene.path("same.iso");
+    let made = burnstation(&[
+        "image",
+        tree.to_str().unwrap(),
+        "-o",
+        image.to_str().unwrap(),
+        "--volume-time",
+        "1700000000",
+    ]);
+    assert!(made.status.success(), "{}", text(&made));
+    let out = burnstation(&[
+        "verify",
+        "--device",
+        &disc,
+        "--image",
+        image.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    // Against a manifest kept elsewhere.
+    let manifest = extracted.join("SHA256SUMS");
+    let out = burnstation(&[
+        "verify",
+        "--device",
+        &disc,
+        "--manifest",
+        manifest.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+
+    // And `media` describes the finalized disc.
+    let out = burnstation(&["media", "--device", &disc]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("DVD+R") && stdout.contains("complete (finalized)"),
+        "{}",
+        text(&out)
+    );
+}
+
+#[test]
+fn an_image_file_burns_onto_bd_re_and_verifies() {
+    let scene = Scene::new();
+    let tree = scene.small_tree();
+    let image = scene.path("backup.iso");
+    assert!(
+        burnstation(&[
+            "image",
+            tree.to_str().unwrap(),
+            "-o",
+            image.to_str().unwrap()
+        ])
+        .status
+        .success()
+    );
+    let disc = scene.disc("profile=bd-re");
+    let out = burnstation(&["burn", image.to_str().unwrap(), "--device", &disc]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("verified: all"),
+        "{}",
+        text(&out)
+    );
+    let on_disc = fs::read(scene.path("disc.img")).unwrap();
+    let meant = fs::read(&image).unwrap();
+    assert!(
+        on_disc[..meant.len()] == meant[..],
+        "the disc does not hold the image"
+    );
+}
+
+#[test]
+fn a_write_error_fails_the_burn_and_the_disc_is_reported_bad() {
+    let scene = Scene::new();
+    let tree = scene.small_tree();
+    let out = burnstation(&[
+        "burn",
+        tree.to_str().unwrap(),
+        "--device",
+        &scene.disc("profile=dvd+r&write_error=96"),
+    ]);
+    assert!(!out.status.success(), "{}", text(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("writing block 96 failed") && stderr.contains("use a new disc"),
+        "{}",
+        text(&out)
+    );
+    assert!(
+        !String::from_utf8_lossy(&out.stdout).contains("verified"),
+        "{}",
+        text(&out)
+    );
+    // The disc is left as the interrupted burn it is, and says so.
+    let media = burnstation(&["media", "--device", &scene.disc("")]);
+    assert!(
+        String::from_utf8_lossy(&media.stdout).contains("interrupted"),
+        "{}",
+        text(&media)
+    );
+}
+
+#[test]
+fn an_unreadable_sector_fails_verification_naming_the_file() {
+    let scene = Scene::new();
+    let tree = scene.small_tree();
+    let out = burnstation(&[
+        "burn",
+        tree.to_str().unwrap(),
+        "--device",
+        &scene.disc("profile=dvd+r"),
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    let lba = block_of(&scene.path("disc.img"), "db/part-07.bin");
+
+    let out = burnstation(&[
+        "verify",
+        "--device",
+        &scene.disc(&format!("unreadable={lba}")),
+    ]);
+    assert!(
+        !out.status.success(),
+        "an unreadable disc passed verification:\n{}",
+        text(&out)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("unreadable: /db/part-07.bin"),
+        "{}",
+        text(&out)
+    );
+    assert!(stdout.contains("1 unreadable"), "{}", text(&out));
+    assert!(
+        !stdout.contains("part-06") && !stdout.contains("part-08"),
+        "only the damaged file is named:\n{stdout}"
+    );
+
+    // A block that reads after two failures is fine, and counted as retried.
+    let out = burnstation(&[
+        "verify",
+        "--device",
+        &scene.disc(&format!("unreadable={lba}:2")),
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("read after retries"),
+        "{}",
+        text(&out)
+    );
+}
+
+#[test]
+fn changed_bytes_on_the_disc_fail_verification_naming_the_file() {
+    let scene = Scene::new();
+    let tree = scene.small_tree();
+    assert!(
+        burnstation(&[
+            "burn",
+            tree.to_str().unwrap(),
+            "--device",
+            &scene.disc("profile=bd-r")
+        ])
+        .status
+        .success()
+    );
+    let disc = scene.path("disc.img");
+    let lba = block_of(&disc, "db/part-11.bin");
+    let mut bytes = fs::read(&disc).unwrap();
+    bytes[(lba * 2048 + 100) as usize] ^= 0xff;
+    fs::write(&disc, &bytes).unwrap();
+    let out = burnstation(&["verify", "--device", &scene.disc("")]);
+    assert!(!out.status.success(), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("differs:    /db/part-11.bin"),
+        "{}",
+        text(&out)
+    );
+}
+
+#[test]
+fn a_non_blank_write_once_disc_is_refused_and_left_unchanged() {
+    let scene = Scene::new();
+    let tree = scene.small_tree();
+    assert!(
+        burnstation(&[
+            "burn",
+            tree.to_str().unwrap(),
+            "--device",
+            &scene.disc("profile=dvd+r")
+        ])
+        .status
+        .success()
+    );
+    let before = fs::read(scene.path("disc.img")).unwrap();
+    let out = burnstation(&[
+        "burn",
+        tree.to_str().unwrap(),
+        "--device",
+        &scene.disc(""),
+        "--erase",
+    ]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("finalized") && stderr.contains("insert a blank disc"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(fs::read(scene.path("disc.img")).unwrap(), before);
+}
+
+#[test]
+fn a_power_cut_leaves_an_interrupted_disc_that_is_refused_then_finalized() {
+    let scene = Scene::new();
+    let tree = scene.big_tree();
+    // At block 3200 (6.5 MB) about 4.5 MB have been burnt; the 2 MiB buffer is lost.
+    let out = burnstation(&[
+        "burn",
+        tree.to_str().unwrap(),
+        "--device",
+        &scene.disc("profile=dvd+r&speed=4&clock=virtual&power_cut_at=3200"),
+    ]);
+    assert!(!out.status.success(), "{}", text(&out));
+
+    // "After the restart": a new run sees the open disc and refuses to touch it.
+    let out = burnstation(&["burn", tree.to_str().unwrap(), "--device", &scene.disc("")]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("interrupted burn") && stderr.contains("burnstation finalize"),
+        "{}",
+        text(&out)
+    );
+
+    let out = burnstation(&["finalize", "--device", &scene.disc("")]);
+    assert!(out.status.success(), "{}", text(&out));
+    let media = burnstation(&["media", "--device", &scene.disc("")]);
+    let stdout = String::from_utf8_lossy(&media.stdout);
+    assert!(
+        stdout.contains("complete (finalized)") && !stdout.contains("interrupted"),
+        "{}",
+        text(&media)
+    );
+}
+
+#[test]
+fn a_hung_drive_fails_the_burn_with_a_clear_message() {
+    let scene = Scene::new();
+    let tree = scene.small_tree();
+    let out = burnstation(&[
+        "burn",
+        tree.to_str().unwrap(),
+        "--device",
+        &scene.disc("profile=dvd+r&clock=virtual&hang_at=32"),
+    ]);
+    assert!(!out.status.success(), "{}", text(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("stopped answering") && stderr.contains("was reset"),
+        "{}",
+        text(&out)
+    );
+}
+
+#[test]
+fn a_removed_disc_and_an_empty_tray_say_what_to_do() {
+    let scene = Scene::new();
+    let tree = scene.small_tree();
+    let out = burnstation(&[
+        "burn",
+        tree.to_str().unwrap(),
+        "--device",
+        &scene.disc("profile=dvd+r&remove_at=48"),
+    ]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("the disc was removed"),
+        "{}",
+        text(&out)
+    );
+
+    let out = burnstation(&["media", "--device", "sim:"]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("insert a disc"),
+        "{}",
+        text(&out)
+    );
+}
+
+#[test]
+fn drives_and_eject_work_against_a_software_drive() {
+    let scene = Scene::new();
+    let disc = scene.disc("profile=bd-r");
+    let out = burnstation(&["drives", "--device", &disc]);
+    assert!(out.status.success(), "{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("DEVICE") && stdout.contains("SimDrive") && stdout.contains("bd-r"),
+        "{}",
+        text(&out)
+    );
+    let out = burnstation(&["eject", "--device", &disc]);
+    assert!(out.status.success(), "{}", text(&out));
+}
+
+#[test]
+fn a_tree_too_large_for_the_disc_names_the_file_and_writes_nothing() {
+    let scene = Scene::new();
+    let tree = scene.big_tree();
+    let out = burnstation(&[
+        "burn",
+        tree.to_str().unwrap(),
+        "--device",
+        &scene.disc("profile=cd-r&capacity=2000"),
+    ]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("db/big.bin"), "{}", text(&out));
+    let written = fs::metadata(scene.path("disc.img"))
+        .map(|m| m.len())
+        .unwrap_or(0);
+    assert_eq!(written, 0, "a refused burn wrote to the disc");
+}
