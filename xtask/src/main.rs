@@ -9,6 +9,7 @@
 //! exactly what to install otherwise (see `packages`).
 
 mod bench_image;
+mod demo;
 mod packages;
 
 use std::path::{Path, PathBuf};
@@ -87,9 +88,7 @@ fn workspace_root() -> PathBuf {
 
 fn demo(root: &Path) -> Result<()> {
     packages::ensure(packages::BUILD)?;
-    cargo(root, &["build", "--package", "burnstation"])?;
-    let exe = root.join("target/debug/burnstation");
-    run(Command::new(&exe).arg("--help"), "burnstation --help")
+    demo::demo(root)
 }
 
 /// One step of `cargo xtask test` and how it ended.
