@@ -13,6 +13,7 @@
 pub mod burn;
 mod disc_reader;
 mod info;
+mod presence;
 pub mod readback;
 
 use std::fmt;

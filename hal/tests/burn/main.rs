@@ -7,6 +7,7 @@
 //! requires for that medium (from SimDrive's log), and a read-back through the drive.
 
 mod faults;
+mod presence;
 mod profiles;
 
 use std::path::{Path, PathBuf};
