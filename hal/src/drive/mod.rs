@@ -393,6 +393,21 @@ impl<T: Transport> Drive<T> {
         }
     }
 
+    /// Recovers a drive that stopped answering: resets it (the last step of recovery; a
+    /// USB burner's transport resets its USB device) and waits for it to answer again.
+    /// Returns what came of it, as a clause for the message that reports the hang.
+    pub(crate) fn recover_from_hang(&mut self) -> String {
+        match self.transport.reset() {
+            Ok(()) => match self.wait_until_ready(Duration::from_secs(30)) {
+                Ok(()) => "it was reset and answers again".to_string(),
+                Err(e) => format!(
+                    "it was reset but is still not ready ({e}); unplug it and plug it in again"
+                ),
+            },
+            Err(e) => format!("resetting it failed ({e})"),
+        }
+    }
+
     /// Locks the tray (PREVENT ALLOW MEDIUM REMOVAL, prevent).
     pub fn lock_tray(&mut self) -> Result<(), DriveError> {
         self.run(&PreventAllowMediumRemoval { prevent: true })

@@ -162,7 +162,9 @@ pub enum ReadBackError {
         lba: u64,
     },
     /// The drive stopped answering.
-    #[error("{device} stopped answering while reading block {lba}; {recovery}")]
+    #[error(
+        "{device} stopped answering while reading block {lba}; {recovery}: verify the disc again"
+    )]
     DriveHung {
         /// The drive.
         device: String,
@@ -304,17 +306,7 @@ impl<T: Transport> Drive<T> {
                 ..
             } = source
             {
-                let recovery = match self.transport.reset() {
-                    Ok(()) => match self.wait_until_ready(Duration::from_secs(30)) {
-                        Ok(()) => {
-                            "it was reset and answers again: verify the disc again".to_string()
-                        }
-                        Err(e) => format!(
-                            "it was reset but is still not ready ({e}); unplug it and plug it in again"
-                        ),
-                    },
-                    Err(e) => format!("resetting it failed ({e})"),
-                };
+                let recovery = self.recover_from_hang();
                 return Err(ReadBackError::DriveHung {
                     device: self.name().to_string(),
                     lba,

@@ -40,26 +40,7 @@ pub(super) fn until_idle<T: Transport>(
     limit: Duration,
     events: &mut dyn FnMut(BurnEvent),
 ) -> Result<(), WaitError> {
-    let start = Instant::now();
-    let mut slept = Duration::ZERO;
-    loop {
-        match mmc::run(&mut drive.transport, &TestUnitReady) {
-            Ok(()) => return Ok(()),
-            Err(e) => match classify(&e) {
-                Busy::Yes(fraction) => events(BurnEvent::Waiting { phase, fraction }),
-                Busy::Attention => {}
-                Busy::NoMedium => return Err(WaitError::NoMedium),
-                Busy::Hung => return Err(hung(e)),
-                Busy::No => return Err(WaitError::Failed(e)),
-            },
-        }
-        let waited = start.elapsed().max(slept);
-        if waited >= limit {
-            return Err(WaitError::TimedOut(waited));
-        }
-        (drive.sleep)(POLL_INTERVAL);
-        slept += POLL_INTERVAL;
-    }
+    send_when_idle(drive, &TestUnitReady, phase, limit, events)
 }
 
 /// Sends a command that has no data phase, waiting first (and again) while the drive says

@@ -48,8 +48,6 @@ const PROGRESS_EVERY: Duration = Duration::from_millis(250);
 const DRIVE_BUFFER_EVERY: Duration = Duration::from_secs(1);
 /// The window over which the current speed is measured.
 const SPEED_WINDOW: Duration = Duration::from_secs(3);
-/// How long a drive may take to answer again after a reset.
-const READY_AFTER_RESET: Duration = Duration::from_secs(30);
 
 /// One burn in progress: the drive, the plan, and what happened so far.
 struct Burn<'d, T: Transport> {
@@ -724,7 +722,7 @@ impl<T: Transport> Burn<'_, T> {
     /// The drive stopped answering: reset it (the last step of recovery; a USB burner gets
     /// a bus reset from its transport) and see whether it answers again.
     fn recover(&mut self, during: String) -> BurnError {
-        let recovery = recover(self.drive);
+        let recovery = self.drive.recover_from_hang();
         BurnError::DriveHung {
             device: self.device(),
             during,
@@ -788,19 +786,6 @@ fn close<T: Transport>(
     Ok(())
 }
 
-/// Resets a drive that stopped answering and says what came of it.
-fn recover<T: Transport>(drive: &mut Drive<T>) -> String {
-    match drive.transport.reset() {
-        Ok(()) => match drive.wait_until_ready(READY_AFTER_RESET) {
-            Ok(()) => "it was reset and answers again".to_string(),
-            Err(e) => {
-                format!("it was reset but is still not ready ({e}); unplug it and plug it in again")
-            }
-        },
-        Err(e) => format!("resetting it failed ({e})"),
-    }
-}
-
 fn is_timeout(e: &CommandError) -> bool {
     matches!(
         e,
@@ -843,7 +828,7 @@ pub(super) fn finalize_as_is<T: Transport>(
         WaitError::Hung => BurnError::DriveHung {
             device: drive.name().to_string(),
             during: format!("running {step}"),
-            recovery: recover(drive),
+            recovery: drive.recover_from_hang(),
             after: DiscAfterFailure::Spoilt,
         },
         WaitError::TimedOut(waited) => BurnError::Stuck {
