@@ -349,6 +349,32 @@ fn a_non_blank_write_once_disc_is_refused_and_left_unchanged() {
     assert_eq!(fs::read(scene.path("disc.img")).unwrap(), before);
 }
 
+/// `-vvv` logs every command the drive answered, so a person (or the emulated-burner
+/// system test) can see exactly what went to the drive; a log that goes to a file or a pipe
+/// carries no terminal colour codes.
+#[test]
+fn a_trace_to_a_pipe_names_every_command_without_colour_codes() {
+    let scene = Scene::new();
+    let out = burnstation(&["-vvv", "media", "--device", &scene.disc("profile=dvd+r")]);
+    assert!(out.status.success(), "{}", text(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    for command in [
+        "TEST UNIT READY",
+        "GET CONFIGURATION",
+        "READ DISC INFORMATION",
+        "READ TRACK INFORMATION",
+    ] {
+        assert!(
+            stderr
+                .lines()
+                .any(|line| line.contains(&format!("command=\"{command}\""))),
+            "{command} missing from the trace:\n{}",
+            text(&out)
+        );
+    }
+    assert!(!stderr.contains('\u{1b}'), "{}", text(&out));
+}
+
 #[test]
 fn a_power_cut_leaves_an_interrupted_disc_that_is_refused_then_finalized() {
     let scene = Scene::new();
