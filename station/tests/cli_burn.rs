@@ -346,6 +346,9 @@ fn a_non_blank_write_once_disc_is_refused_and_left_unchanged() {
         "{}",
         text(&out)
     );
+    // The disc is refused before the tree is read: a volunteer with the wrong disc hears
+    // so at once, not after a long scan of the snapshot.
+    assert!(!stderr.contains("reading the tree"), "{}", text(&out));
     assert_eq!(fs::read(scene.path("disc.img")).unwrap(), before);
 }
 
