@@ -17,6 +17,8 @@ pub mod guest;
 pub mod host_build;
 pub mod qemu;
 pub mod share;
+pub mod station_log;
+pub mod steps;
 pub mod tgt;
 pub mod tools;
 
