@@ -378,6 +378,53 @@ fn a_trace_to_a_pipe_names_every_command_without_colour_codes() {
     assert!(!stderr.contains('\u{1b}'), "{}", text(&out));
 }
 
+/// A drive that lacks the optional commands real drives often lack (and tgt lacks) still
+/// burns and verifies, and the person is told which fallbacks were taken. The emulated
+/// burner cannot show this on DVD+R, where the station needs none of them (docs/testing.md),
+/// so a DVD+RW on a software drive does: it is the medium that uses READ FORMAT CAPACITIES.
+#[test]
+fn a_drive_lacking_optional_commands_burns_and_says_which_fallbacks_it_took() {
+    let scene = Scene::new();
+    let tree = scene.small_tree();
+    let disc = scene.disc("profile=dvd+rw&lacks=gesn,rfc,reserve,perf,rbc");
+    let out = burnstation(&["-v", "burn", tree.to_str().unwrap(), "--device", &disc]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("verified: all"),
+        "{}",
+        text(&out)
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    for fallback in [
+        "READ FORMAT CAPACITIES failed, format state taken from disc information",
+        "GET PERFORMANCE (write speeds) failed, using page 2Ah",
+        "READ BUFFER CAPACITY unusable; drive buffer fill unknown",
+    ] {
+        assert!(
+            stderr.contains(fallback),
+            "{fallback:?} missing:\n{}",
+            text(&out)
+        );
+    }
+    let out = burnstation(&["media", "--device", &disc]);
+    let fallbacks: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|line| line.strip_prefix("fallback:"))
+        .map(|line| line.trim().to_string())
+        .collect();
+    assert_eq!(fallbacks.len(), 2, "{}", text(&out));
+    assert!(
+        fallbacks[0].starts_with("READ FORMAT CAPACITIES failed"),
+        "{}",
+        text(&out)
+    );
+    assert!(
+        fallbacks[1].starts_with("GET PERFORMANCE (write speeds) failed"),
+        "{}",
+        text(&out)
+    );
+}
+
 #[test]
 fn a_power_cut_leaves_an_interrupted_disc_that_is_refused_then_finalized() {
     let scene = Scene::new();
