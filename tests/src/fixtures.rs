@@ -1,10 +1,12 @@
-//! Test trees and images: generated content, an independent image maker, tree digests.
+//! Test trees and images: generated content, an independent image maker, tree digests, and
+//! damage.
 //!
-//! [`generate_tree`] writes files whose bytes follow from a seed (so a failure reproduces),
-//! [`xorriso_image`] makes an ISO 9660 image of a tree with xorriso (not with our writer:
-//! these tests check the drive path, not the image code), and [`tree_digests`] /
-//! [`parse_sha256sum`] give the same `path → SHA-256` map on the host and from a guest's
-//! `sha256sum` output, to compare what came back with what went in.
+//! [`generate_tree`] and [`write_bulk_file`] write files whose bytes follow from a seed (so a
+//! failure reproduces), [`xorriso_image`] makes an ISO 9660 image of a tree with xorriso (a
+//! disc some other tool burnt), and [`tree_digests`] / [`parse_sha256sum`] give the same
+//! `path → SHA-256` map on the host and from a guest's `sha256sum` output, to compare what
+//! came back with what went in. [`file_extents`] finds where a file lies in an image and
+//! [`invert_bytes`] damages exactly the bytes a test names.
 
 use std::collections::BTreeMap;
 use std::fs;
