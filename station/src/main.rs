@@ -7,6 +7,7 @@
 
 mod cmd;
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -50,7 +51,8 @@ fn one_sentence(err: &anyhow::Error) -> String {
 }
 
 /// Logs go to stderr so that a command's own output on stdout stays machine-readable.
-/// `RUST_LOG` overrides the level chosen with `-v`.
+/// `RUST_LOG` overrides the level chosen with `-v`. Colours only on a terminal: a log file
+/// or the journal would otherwise keep the escape codes.
 fn init_logging(verbose: u8) {
     let level = match verbose {
         0 => "warn",
@@ -63,5 +65,6 @@ fn init_logging(verbose: u8) {
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
 }

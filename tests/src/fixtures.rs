@@ -1,14 +1,19 @@
-//! Test trees and images: generated content, an independent image maker, tree digests.
+//! Test trees and images: generated content, an independent image maker, tree digests, and
+//! damage.
 //!
-//! [`generate_tree`] writes files whose bytes follow from a seed (so a failure reproduces),
-//! [`xorriso_image`] makes an ISO 9660 image of a tree with xorriso (not with our writer:
-//! these tests check the drive path, not the image code), and [`tree_digests`] /
-//! [`parse_sha256sum`] give the same `path → SHA-256` map on the host and from a guest's
-//! `sha256sum` output, to compare what came back with what went in.
+//! [`generate_tree`] and [`write_bulk_file`] write files whose bytes follow from a seed (so a
+//! failure reproduces), [`xorriso_image`] makes an ISO 9660 image of a tree with xorriso (a
+//! disc some other tool burnt), and [`tree_digests`] / [`parse_sha256sum`] give the same
+//! `path → SHA-256` map on the host and from a guest's `sha256sum` output, to compare what
+//! came back with what went in. [`file_extents`] finds where a file lies in an image and
+//! [`invert_bytes`] damages exactly the bytes a test names.
 
 use std::collections::BTreeMap;
 use std::fs;
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
+
+use burnstation_images::iso9660::IsoImage;
 
 use crate::guest::sha256_hex;
 use crate::tools::{self, CommandError, MissingTool, XORRISO};
@@ -22,6 +27,14 @@ pub enum FixtureError {
     /// xorriso failed.
     #[error("xorriso could not make the test image: {0}")]
     Xorriso(CommandError),
+    /// An image could not be read, or lacks what was looked for.
+    #[error("could not find my way in the image {image}: {reason}")]
+    Image {
+        /// The image.
+        image: PathBuf,
+        /// What went wrong.
+        reason: String,
+    },
     /// A file could not be written or read.
     #[error("could not {what} {path}: {source}")]
     Io {
@@ -82,6 +95,69 @@ pub fn xorriso_image(tree: &Path, image: &Path) -> Result<(), FixtureError> {
     tools::run(&mut xorriso)
         .map(drop)
         .map_err(FixtureError::Xorriso)
+}
+
+/// Writes `size` bytes of seeded, incompressible content to `path`, a megabyte at a time (the
+/// bulk of a disc-sized test tree; the same seed gives the same bytes).
+pub fn write_bulk_file(path: &Path, seed: u64, size: u64) -> Result<(), FixtureError> {
+    let mut file = fs::File::create(path).map_err(io_error("create", path))?;
+    let mut state = seed | 1;
+    let mut chunk = vec![0u8; 1 << 20];
+    let mut left = size;
+    while left > 0 {
+        let take = left.min(chunk.len() as u64) as usize;
+        for word in chunk[..take].chunks_mut(8) {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            word.copy_from_slice(&state.to_le_bytes()[..word.len()]);
+        }
+        file.write_all(&chunk[..take])
+            .map_err(io_error("write", path))?;
+        left -= take as u64;
+    }
+    Ok(())
+}
+
+/// Where the file `path` (relative to the disc root, as the Rock Ridge tree names it) lies
+/// in the ISO 9660 image `image`: its extents as `(byte offset, length in bytes)`, read with
+/// the station's own reader.
+pub fn file_extents(image: &Path, path: &[u8]) -> Result<Vec<(u64, u64)>, FixtureError> {
+    let file = fs::File::open(image).map_err(io_error("open", image))?;
+    let iso = IsoImage::open(file).map_err(|err| FixtureError::Image {
+        image: image.to_path_buf(),
+        reason: err.to_string(),
+    })?;
+    let entry = iso.entry(path).ok_or_else(|| FixtureError::Image {
+        image: image.to_path_buf(),
+        reason: format!("it has no file {:?}", String::from_utf8_lossy(path)),
+    })?;
+    Ok(entry
+        .extents
+        .iter()
+        .map(|extent| (extent.lba * 2048, extent.length))
+        .collect())
+}
+
+/// Inverts `length` bytes of `file` from byte `offset` on, as damage on a disc would change
+/// them: every byte in the range differs afterwards, nothing else does.
+pub fn invert_bytes(file: &Path, offset: u64, length: usize) -> Result<(), FixtureError> {
+    let mut disc = fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(file)
+        .map_err(io_error("open", file))?;
+    let mut bytes = vec![0u8; length];
+    disc.seek(SeekFrom::Start(offset))
+        .and_then(|_| disc.read_exact(&mut bytes))
+        .map_err(io_error("read", file))?;
+    for byte in &mut bytes {
+        *byte = !*byte;
+    }
+    disc.seek(SeekFrom::Start(offset))
+        .and_then(|_| disc.write_all(&bytes))
+        .and_then(|()| disc.sync_all())
+        .map_err(io_error("write", file))
 }
 
 /// `path → SHA-256` of every regular file under `root`, paths relative and `/`-separated.
@@ -158,6 +234,59 @@ mod tests {
         let first = generate_tree(a.path(), 1, &[4096]).unwrap();
         assert_eq!(generate_tree(b.path(), 1, &[4096]).unwrap(), first);
         assert_ne!(generate_tree(c.path(), 2, &[4096]).unwrap(), first);
+    }
+
+    #[test]
+    fn bulk_files_follow_their_seed_and_size() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b, c) = (
+            dir.path().join("a"),
+            dir.path().join("b"),
+            dir.path().join("c"),
+        );
+        let size = (1 << 20) + 2049;
+        write_bulk_file(&a, 5, size).unwrap();
+        write_bulk_file(&b, 5, size).unwrap();
+        write_bulk_file(&c, 6, size).unwrap();
+        let (a, b, c) = (
+            fs::read(a).unwrap(),
+            fs::read(b).unwrap(),
+            fs::read(c).unwrap(),
+        );
+        assert_eq!(a.len() as u64, size);
+        assert_eq!(a, b);
+        assert_ne!(a, c);
+    }
+
+    /// The extent our reader finds is where xorriso put the file's bytes, and inverting them
+    /// changes exactly those bytes.
+    #[test]
+    fn a_files_extent_is_where_its_bytes_are_and_inverting_them_changes_only_those() {
+        let dir = tempfile::tempdir().unwrap();
+        let tree = dir.path().join("tree");
+        let digests = generate_tree(&tree, 3, &[10_000, 5000]).unwrap();
+        assert!(digests.contains_key("data/file-0.bin"));
+        let image = dir.path().join("image.iso");
+        xorriso_image(&tree, &image).unwrap();
+        let before = fs::read(&image).unwrap();
+        let contents = fs::read(tree.join("data/file-0.bin")).unwrap();
+        let extents = file_extents(&image, b"data/file-0.bin").unwrap();
+        let [(offset, length)] = extents.as_slice() else {
+            panic!("one extent expected: {extents:?}");
+        };
+        let (offset, length) = (*offset as usize, *length as usize);
+        assert_eq!(&before[offset..offset + length], contents.as_slice());
+
+        invert_bytes(&image, offset as u64 + 100, 16).unwrap();
+        let after = fs::read(&image).unwrap();
+        let changed: Vec<usize> = (0..before.len())
+            .filter(|&i| before[i] != after[i])
+            .collect();
+        assert_eq!(changed, (offset + 100..offset + 116).collect::<Vec<_>>());
+        assert!(matches!(
+            file_extents(&image, b"no/such/file"),
+            Err(FixtureError::Image { .. })
+        ));
     }
 
     #[test]

@@ -5,7 +5,9 @@
 //! [`tgt`] daemon emulating a DVD burner, a cached [`guest`] (Debian's kernel, busybox), a
 //! [`share`] that carries the binaries under test in and the results out, and [`qemu`]
 //! booting the guest with the burner attached over USB or virtio-scsi. [`burner`] ties them
-//! into the API the tests use: [`EmulatedBurner`].
+//! into the API the tests use: [`EmulatedBurner`]. A scenario of several commands uses
+//! [`steps`] to get each command's own result, and [`station_log`] to read what the station
+//! sent the drive.
 //!
 //! Like the library crates, this code never prints and never exits: it returns errors whose
 //! messages say what happened and what to do, and the tests decide what to print.
@@ -17,6 +19,8 @@ pub mod guest;
 pub mod host_build;
 pub mod qemu;
 pub mod share;
+pub mod station_log;
+pub mod steps;
 pub mod tgt;
 pub mod tools;
 

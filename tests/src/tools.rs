@@ -89,6 +89,16 @@ pub const ISOINFO: Tool = Tool {
     program: "isoinfo",
     package: "genisoimage",
 };
+/// A third, independent reader (libarchive) of what landed on the emulated disc.
+pub const BSDTAR: Tool = Tool {
+    program: "bsdtar",
+    package: "libarchive-tools",
+};
+/// Checks a disc's `SHA256SUMS` the way a person restoring it would.
+pub const SHA256SUM: Tool = Tool {
+    program: "sha256sum",
+    package: "coreutils",
+};
 /// Decompresses `.ko.xz` modules (Debian 13 and later compress them).
 pub const XZ: Tool = Tool {
     program: "xz",

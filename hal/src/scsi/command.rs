@@ -110,7 +110,12 @@ pub fn execute<T: Transport + ?Sized>(
         .map_err(|source| CommandError::Transport { opcode, source })?;
     let transferred = completion.transferred.min(offered);
     match completion.status {
-        Status::Good | Status::ConditionMet => Ok(transferred),
+        Status::Good | Status::ConditionMet => {
+            // Every command a drive answered, for a person (or a system test) who needs to
+            // know exactly what went to a drive: `-vvv`. Failures are logged below.
+            tracing::trace!(command = opcode_name(opcode), cdb = %CdbHex(cdb), transferred, "good");
+            Ok(transferred)
+        }
         Status::CheckCondition => {
             let sense =
                 Sense::parse(&completion.sense).map_err(|reason| CommandError::BadSense {

@@ -528,9 +528,14 @@ fn a_read_only_disc_and_an_empty_tray_are_refused_with_what_to_do() {
     .unwrap();
     let mut drive = burnstation_hal::Drive::new(sim);
     let err = drive.plan_burn(16, &BurnOptions::default()).unwrap_err();
+    // A finalized DVD+R can report as DVD-ROM too: the sentence must not hinge on the name.
+    let message = err.to_string();
     assert!(
-        err.to_string().contains("cannot be written") && err.to_string().contains("insert a blank"),
-        "{err}"
+        message.ends_with(
+            "already holds data and cannot be written (the drive reports a DVD-ROM: a \
+             finalized or pressed disc): insert a blank DVD+R, DVD-R, BD-R or CD-R"
+        ),
+        "{message}"
     );
 
     let sim = burnstation_hal::sim::SimDrive::open(burnstation_hal::sim::SimConfig::empty_tray())

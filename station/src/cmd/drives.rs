@@ -29,9 +29,17 @@ struct Row {
 pub fn run(args: DrivesArgs) -> Result<()> {
     let mut rows = Vec::new();
     let mut warnings = Vec::new();
-    if args.device.device.is_some() {
+    if let Some(spec) = &args.device.device {
         let mut drive = args.device.open()?;
-        rows.push(identified_row(&mut drive, None)?);
+        // A real drive is placed by discovery too, for its sg node and bus; a software
+        // drive (or one sysfs cannot place) is listed without them.
+        let entry = (!spec.starts_with("sim:"))
+            .then(|| discovery::find_drive(std::path::Path::new(spec)).ok())
+            .flatten();
+        if let Some(warning) = entry.as_ref().and_then(DriveEntry::link_warning) {
+            warnings.push(format!("{spec}: {warning}"));
+        }
+        rows.push(identified_row(&mut drive, entry.as_ref())?);
     } else {
         let drives = discovery::list_drives()?;
         if drives.is_empty() {

@@ -8,7 +8,8 @@
 //! mmc-probe inquiry  DEVICE        INQUIRY: peripheral type, vendor, product, revision
 //! mmc-probe profile  DEVICE        GET CONFIGURATION: current profile, profile list
 //! mmc-probe disc     DEVICE        READ DISC INFORMATION (+ READ CAPACITY when readable)
-//! mmc-probe write    DEVICE IMAGE  WRITE(10) IMAGE from LBA 0, SYNCHRONIZE CACHE, CLOSE
+//! mmc-probe quirks   DEVICE        how the drive answers commands it may lack, and the
+//!                                  residual count of a short answer
 //! ```
 //!
 //! Exit status: 0 done, 1 a command failed (the sense data is printed), 2 bad usage.
@@ -25,12 +26,7 @@ const SG_IO: libc::c_ulong = 0x2285;
 /// `sg_io_hdr.interface_id` must be `'S'`.
 const SG_INTERFACE_ID: libc::c_int = b'S' as libc::c_int;
 const SG_DXFER_NONE: libc::c_int = -1;
-const SG_DXFER_TO_DEV: libc::c_int = -2;
 const SG_DXFER_FROM_DEV: libc::c_int = -3;
-/// A DVD logical block.
-const BLOCK: usize = 2048;
-/// Blocks per WRITE(10): 16 = one DVD ECC block of 32 KiB.
-const BLOCKS_PER_WRITE: usize = 16;
 
 /// `struct sg_io_hdr` from `<scsi/sg.h>`, field for field.
 #[repr(C)]
@@ -65,7 +61,6 @@ struct SgIoHdr {
 enum Data<'a> {
     None,
     FromDevice(&'a mut [u8]),
-    ToDevice(&'a [u8]),
 }
 
 /// An opened burner.
@@ -81,11 +76,9 @@ fn main() -> ExitCode {
         ["inquiry", device] => Burner::open(device).and_then(|b| b.inquiry()),
         ["profile", device] => Burner::open(device).and_then(|b| b.profile()),
         ["disc", device] => Burner::open(device).and_then(|b| b.disc()),
-        ["write", device, image] => Burner::open(device).and_then(|b| b.write_image(image)),
+        ["quirks", device] => Burner::open(device).and_then(|b| b.quirks()),
         _ => {
-            eprintln!(
-                "usage: mmc-probe inquiry|profile|disc DEVICE | mmc-probe write DEVICE IMAGE"
-            );
+            eprintln!("usage: mmc-probe inquiry|profile|disc|quirks DEVICE");
             return ExitCode::from(2);
         }
     };
@@ -173,52 +166,81 @@ impl Burner {
         Ok(())
     }
 
-    fn write_image(&self, image: &str) -> Result<(), String> {
-        let mut bytes =
-            std::fs::read(image).map_err(|err| format!("cannot read {image}: {err}"))?;
-        bytes.resize(bytes.len().div_ceil(BLOCK) * BLOCK, 0);
-        let mut lba: u32 = 0;
-        for chunk in bytes.chunks(BLOCK * BLOCKS_PER_WRITE) {
-            let blocks = (chunk.len() / BLOCK) as u16;
-            let [l0, l1, l2, l3] = lba.to_be_bytes();
-            let [n0, n1] = blocks.to_be_bytes();
-            let cdb = [0x2a, 0, l0, l1, l2, l3, 0, n0, n1, 0];
-            self.execute("WRITE(10)", &cdb, Data::ToDevice(chunk))?;
-            lba += u32::from(blocks);
+    /// How the drive answers commands a burner may lack, one `name=answer` line each
+    /// (`refused 5/20/00`, or `accepted`), then GET PERFORMANCE's residual count and the
+    /// length its own header gives: the two differ when the transport hides a short answer.
+    fn quirks(&self) -> Result<(), String> {
+        let lacking: [(&str, &[u8], usize); 4] = [
+            // Polled, media class only.
+            ("gesn", &[0x4a, 0x01, 0, 0, 0x10, 0, 0, 0, 8, 0], 8),
+            (
+                "read-format-capacities",
+                &[0x23, 0, 0, 0, 0, 0, 0, 0, 0xfc, 0],
+                0xfc,
+            ),
+            // 16 blocks; a drive that takes it reserves nothing the test uses afterwards.
+            ("reserve-track", &[0x53, 0, 0, 0, 0, 0, 0, 0, 0x10, 0], 0),
+            // Format 2 (raw TOC), MSF, session 1.
+            (
+                "read-toc-raw",
+                &[0x43, 0x02, 0x02, 0, 0, 0, 0x01, 0x04, 0, 0],
+                0x400,
+            ),
+        ];
+        for (name, cdb, length) in lacking {
+            let mut data = vec![0u8; length];
+            let buffer = if length == 0 {
+                Data::None
+            } else {
+                Data::FromDevice(&mut data)
+            };
+            match self.send(cdb, buffer)? {
+                Answer { sense: None, .. } => println!("{name}=accepted"),
+                Answer {
+                    sense: Some((key, asc, ascq)),
+                    ..
+                } => println!("{name}=refused {key:X}/{asc:02X}/{ascq:02X}"),
+            }
         }
-        self.execute(
-            "SYNCHRONIZE CACHE",
-            &[0x35, 0, 0, 0, 0, 0, 0, 0, 0, 0],
-            Data::None,
-        )?;
-        // CLOSE TRACK 1 (function 001b), then CLOSE SESSION (010b).
-        self.execute(
-            "CLOSE TRACK",
-            &[0x5b, 0, 0x01, 0, 0, 1, 0, 0, 0, 0],
-            Data::None,
-        )?;
-        self.execute(
-            "CLOSE SESSION",
-            &[0x5b, 0, 0x02, 0, 0, 0, 0, 0, 0, 0],
-            Data::None,
-        )?;
-        println!("written-blocks={lba}");
+        // Write speeds, up to 64 descriptors: 8 + 64 * 16 bytes, as the station asks.
+        let mut data = vec![0u8; 8 + 64 * 16];
+        let cdb = [0xac, 0, 0, 0, 0, 0, 0, 0, 0, 64, 0x03, 0];
+        let answer = self.send(&cdb, Data::FromDevice(&mut data))?;
+        if let Some((key, asc, ascq)) = answer.sense {
+            return Err(format!(
+                "GET PERFORMANCE failed: sense {key:X}/{asc:02X}/{ascq:02X}"
+            ));
+        }
+        let announced = u32::from_be_bytes([data[0], data[1], data[2], data[3]]) as usize + 4;
+        println!("get-performance-asked={}", data.len());
+        println!("get-performance-resid={}", answer.resid);
+        println!("get-performance-length={announced}");
         Ok(())
     }
 
     /// Runs one command; an error names it and carries the decoded sense.
     fn execute(&self, name: &str, cdb: &[u8], data: Data<'_>) -> Result<(), String> {
+        match self.send(cdb, data)? {
+            Answer { sense: None, .. } => Ok(()),
+            Answer {
+                sense: Some((key, asc, ascq)),
+                ..
+            } => Err(format!(
+                "{name} failed: sense key 0x{key:X}, ASC/ASCQ 0x{asc:02X}/0x{ascq:02X}"
+            )),
+        }
+    }
+
+    /// Runs one command and returns how the drive answered; an error only when the
+    /// command got no answer from the drive (the ioctl, the host adapter or the driver
+    /// failed) or the drive's sense data cannot be read.
+    fn send(&self, cdb: &[u8], data: Data<'_>) -> Result<Answer, String> {
         let mut sense = [0u8; 32];
         let (direction, pointer, length) = match data {
             Data::None => (SG_DXFER_NONE, std::ptr::null_mut(), 0),
             Data::FromDevice(buffer) => (
                 SG_DXFER_FROM_DEV,
                 buffer.as_mut_ptr().cast::<libc::c_void>(),
-                buffer.len(),
-            ),
-            Data::ToDevice(buffer) => (
-                SG_DXFER_TO_DEV,
-                buffer.as_ptr().cast_mut().cast::<libc::c_void>(),
                 buffer.len(),
             ),
         };
@@ -252,36 +274,55 @@ impl Burner {
         // pointer came from (null with length 0 when there is none). All of them outlive the
         // call; the kernel keeps no pointer after it returns.
         let result = unsafe { libc::ioctl(self.file.as_raw_fd(), SG_IO, &mut header) };
+        let opcode = cdb.first().copied().unwrap_or(0);
         if result < 0 {
             return Err(format!(
-                "{name}: SG_IO failed: {}",
+                "command {opcode:02X}h: SG_IO failed: {}",
                 std::io::Error::last_os_error()
             ));
         }
+        let written = &sense[..usize::from(header.sb_len_wr).min(sense.len())];
+        // CHECK CONDITION (status 02h) with sense data is an answer; anything else that is
+        // not GOOD means the command never got one.
+        if header.status == 0x02 && header.host_status == 0 {
+            return match sense_fields(written) {
+                Some(fields) => Ok(Answer {
+                    sense: Some(fields),
+                    resid: header.resid,
+                }),
+                None => Err(format!(
+                    "command {opcode:02X}h: CHECK CONDITION without readable sense data"
+                )),
+            };
+        }
         if header.status != 0 || header.host_status != 0 || header.driver_status & 0x07 != 0 {
-            let written = &sense[..usize::from(header.sb_len_wr).min(sense.len())];
             return Err(format!(
-                "{name} failed: status 0x{:02X}, host 0x{:X}, driver 0x{:X}, {}",
-                header.status,
-                header.host_status,
-                header.driver_status,
-                describe_sense(written)
+                "command {opcode:02X}h failed: status 0x{:02X}, host 0x{:X}, driver 0x{:X}",
+                header.status, header.host_status, header.driver_status,
             ));
         }
-        Ok(())
+        Ok(Answer {
+            sense: None,
+            resid: header.resid,
+        })
     }
 }
 
+/// How the drive answered one command.
+#[derive(Debug)]
+struct Answer {
+    /// Sense key, ASC and ASCQ of a CHECK CONDITION; `None` for GOOD.
+    sense: Option<(u8, u8, u8)>,
+    /// The residual count: bytes asked for but not transferred.
+    resid: libc::c_int,
+}
+
 /// Sense key, ASC and ASCQ of fixed (70h/71h) or descriptor (72h/73h) sense data.
-fn describe_sense(sense: &[u8]) -> String {
-    let fields = match sense.first().map(|code| code & 0x7f) {
+fn sense_fields(sense: &[u8]) -> Option<(u8, u8, u8)> {
+    match sense.first().map(|code| code & 0x7f) {
         Some(0x70 | 0x71) if sense.len() >= 14 => Some((sense[2] & 0x0f, sense[12], sense[13])),
         Some(0x72 | 0x73) if sense.len() >= 4 => Some((sense[1] & 0x0f, sense[2], sense[3])),
         _ => None,
-    };
-    match fields {
-        Some((key, asc, ascq)) => format!("sense key 0x{key:X}, ASC/ASCQ 0x{asc:02X}/0x{ascq:02X}"),
-        None => "no sense data".to_string(),
     }
 }
 

@@ -329,7 +329,20 @@ pub enum BurnError {
     /// Asking the drive failed (not ready, no disc, a query failed).
     #[error(transparent)]
     Drive(#[from] DriveError),
-    /// The medium cannot be written at all (a pressed or read-only disc).
+    /// A read-only disc: pressed, or a finalized recordable disc that the drive reports as
+    /// ROM (tgt does, and so do drives for a DVD+R whose book type says DVD-ROM). The
+    /// volunteer holds a disc labelled DVD+R, so the message leads with what matters: it
+    /// already holds data.
+    #[error(
+        "the disc in {device} already holds data and cannot be written (the drive reports a {profile}: a finalized or pressed disc): insert a blank DVD+R, DVD-R, BD-R or CD-R"
+    )]
+    ReadOnly {
+        /// The drive.
+        device: String,
+        /// The medium (CD-ROM, DVD-ROM or BD-ROM).
+        profile: Profile,
+    },
+    /// A medium of no family the station knows, which it cannot write.
     #[error(
         "the disc in {device} is a {profile}, which cannot be written: insert a blank DVD+R, DVD-R, BD-R or CD-R"
     )]

@@ -109,7 +109,7 @@ pub(super) fn plan<T: Transport>(
         return Err(BurnError::NotWritable { device, profile });
     };
     if matches!(profile, Profile::CdRom | Profile::DvdRom | Profile::BdRom) {
-        return Err(BurnError::NotWritable { device, profile });
+        return Err(BurnError::ReadOnly { device, profile });
     }
     if !profile.is_supported_for_writing() {
         return Err(BurnError::UnsupportedMedium { profile });
