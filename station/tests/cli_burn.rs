@@ -412,7 +412,7 @@ fn a_drive_lacking_optional_commands_burns_and_says_which_fallbacks_it_took() {
         .filter_map(|line| line.strip_prefix("fallback:"))
         .map(|line| line.trim().to_string())
         .collect();
-    assert_eq!(fallbacks.len(), 2, "{}", text(&out));
+    assert_eq!(fallbacks.len(), 3, "{}", text(&out));
     assert!(
         fallbacks[0].starts_with("READ FORMAT CAPACITIES failed"),
         "{}",
@@ -420,6 +420,16 @@ fn a_drive_lacking_optional_commands_burns_and_says_which_fallbacks_it_took() {
     );
     assert!(
         fallbacks[1].starts_with("GET PERFORMANCE (write speeds) failed"),
+        "{}",
+        text(&out)
+    );
+    assert!(
+        fallbacks[2].contains("discs are noticed by polling TEST UNIT READY"),
+        "{}",
+        text(&out)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("disc changes:     noticed by polling"),
         "{}",
         text(&out)
     );

@@ -614,6 +614,26 @@ fn a_drive_lacking_commands_real_drives_lack_still_burns_and_the_log_says_how() 
                 notes.len(),
                 "media prints {printed:?} but logged {notes:?}"
             );
+            // tgt has no GET EVENT STATUS NOTIFICATION: the station is refused, says it
+            // will notice discs by polling TEST UNIT READY instead, and shows it.
+            assert!(
+                refused
+                    .iter()
+                    .any(|r| r.starts_with("GET EVENT STATUS NOTIFICATION")),
+                "tgt no longer refuses GESN: {refused:?}"
+            );
+            assert!(
+                printed
+                    .iter()
+                    .any(|p| p.contains("polling TEST UNIT READY")),
+                "media does not say how it falls back from GESN: {printed:?}\n{media}"
+            );
+            assert!(
+                media
+                    .stdout
+                    .contains("disc changes:     noticed by polling"),
+                "{media}"
+            );
             // A short answer is read by its own length, not by the transfer count: the
             // write speeds `media` lists are the descriptors the answer holds, not 64.
             let performance = log

@@ -6,6 +6,7 @@ use crate::mmc::disc::{
     BackgroundFormat, CurrentCapacityKind, DiscInformation, DiscStatus, FormatCapacities,
     FormattableCapacity, ReadFormatCapacities, SessionState,
 };
+use crate::mmc::event::GetEventStatusNotification;
 use crate::mmc::mode::{CAPABILITIES_PAGE, CapabilitiesPage, ModeSense10};
 use crate::mmc::performance::{GetWriteSpeeds, ReadBufferCapacity};
 use crate::mmc::track::{ReadTrackInformation, TrackAddress, TrackInformation};
@@ -108,6 +109,9 @@ pub struct MediaInfo {
     pub formattable: Vec<FormattableCapacity>,
     /// Write speeds for this medium.
     pub write_speeds: Vec<WriteSpeed>,
+    /// The drive reports disc changes itself (GET EVENT STATUS NOTIFICATION works); without
+    /// it the station notices discs by polling TEST UNIT READY (`Drive::media_presence`).
+    pub media_events: bool,
     /// Optional commands that failed and what was used instead.
     pub fallbacks: Vec<String>,
 }
@@ -417,6 +421,14 @@ impl<T: Transport> Drive<T> {
             None
         };
         let write_speeds = self.write_speeds(None, &mut fallbacks)?;
+        // How the station will notice this disc leaving and the next one arriving.
+        let media_events = self
+            .optional(
+                &GetEventStatusNotification::default(),
+                "media events (GET EVENT STATUS NOTIFICATION) are not available: discs are noticed by polling TEST UNIT READY",
+                &mut fallbacks,
+            )?
+            .is_some_and(|status| status.media.is_some());
 
         let complete = disc.status == DiscStatus::Complete;
         let next_writable = track.as_ref().and_then(|t| {
@@ -461,6 +473,7 @@ impl<T: Transport> Drive<T> {
             format: format_state(profile, &disc, formats.as_ref()),
             formattable: formats.map(|f| f.formattable).unwrap_or_default(),
             write_speeds,
+            media_events,
             fallbacks,
         })
     }

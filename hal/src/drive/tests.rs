@@ -417,6 +417,14 @@ fn script_media(
         .expect(ReadCapacity.cdb(), Reply::Data(capacity.to_vec()));
 }
 
+/// The GESN poll `media` ends with, on a drive that reports media events (a disc present).
+fn expect_media_events(s: &mut Scripted) {
+    s.expect_query(
+        GetEventStatusNotification::default(),
+        vec![0, 6, 4, 0x5e, 0, 2, 0, 0],
+    );
+}
+
 #[test]
 fn blank_dvd_plus_r() {
     let mut s = Scripted::new();
@@ -428,6 +436,7 @@ fn blank_dvd_plus_r() {
         [0, 0, 0, 0, 0, 0, 8, 0],
     );
     s.expect_query(GetWriteSpeeds::default(), r1_write_speeds());
+    expect_media_events(&mut s);
     let m = s.drive().media().unwrap();
     assert_eq!(m.profile, Profile::DvdPlusR);
     assert!(m.is_blank());
@@ -444,6 +453,7 @@ fn blank_dvd_plus_r() {
     assert_eq!(m.readable_blocks, 0);
     assert_eq!(m.format, None);
     assert_eq!(m.write_speeds.len(), 2);
+    assert!(m.media_events);
     assert!(m.fallbacks.is_empty());
 }
 
@@ -465,6 +475,7 @@ fn appendable_dvd_plus_r_after_an_interrupted_burn() {
         [0, 0, 0, 0, 0, 0, 8, 0],
     );
     s.expect_query(GetWriteSpeeds::default(), r1_write_speeds());
+    expect_media_events(&mut s);
     let m = s.drive().media().unwrap();
     assert_eq!(m.status, DiscStatus::Appendable);
     assert_eq!(m.last_session, SessionState::Incomplete);
@@ -509,6 +520,7 @@ fn finalized_dvd_minus_r_asks_for_its_last_track() {
         ModeSense10::current(CAPABILITIES_PAGE),
         capabilities_mode_data(),
     );
+    expect_media_events(&mut s);
     let m = s.drive().media().unwrap();
     assert_eq!(m.profile, Profile::DvdRSequential);
     assert_eq!(m.status, DiscStatus::Complete);
@@ -599,6 +611,15 @@ fn blank_dvd_plus_rw_with_unsupported_optional_commands() {
         ModeSense10::current(CAPABILITIES_PAGE),
         capabilities_mode_data(),
     );
+    // tgt refuses GESN with NOT READY and ASC 24h (emulated-burner.md).
+    s.check(
+        GetEventStatusNotification::default()
+            .with_allocation_length(2)
+            .cdb(),
+        SenseKey::NotReady,
+        0x24,
+        0x00,
+    );
     let m = s.drive().media().unwrap();
     assert_eq!(m.profile, Profile::DvdPlusRw);
     assert!(m.is_blank() && m.erasable);
@@ -607,9 +628,11 @@ fn blank_dvd_plus_rw_with_unsupported_optional_commands() {
     assert_eq!(m.format, Some(FormatState::Unformatted));
     assert!(m.formattable.is_empty());
     assert_eq!(m.write_speeds.len(), 2);
-    assert_eq!(m.fallbacks.len(), 2, "{:?}", m.fallbacks);
+    assert_eq!(m.fallbacks.len(), 3, "{:?}", m.fallbacks);
     assert!(m.fallbacks[0].contains("READ FORMAT CAPACITIES"));
     assert!(m.fallbacks[1].contains("GET PERFORMANCE"));
+    assert!(m.fallbacks[2].contains("polling TEST UNIT READY"));
+    assert!(!m.media_events);
 }
 
 #[test]
@@ -633,6 +656,7 @@ fn unformatted_bd_re() {
             ModeSense10::current(CAPABILITIES_PAGE),
             vec![0, 6, 0, 0, 0, 0, 0, 0],
         );
+    expect_media_events(&mut s);
     let m = s.drive().media().unwrap();
     assert_eq!(m.profile, Profile::BdRe);
     assert_eq!(m.format, Some(FormatState::Unformatted));
@@ -796,6 +820,7 @@ fn blank_media_reporting_nwa_minus_150_starts_at_the_track_start() {
         [0; 8],
     );
     s.expect_query(GetWriteSpeeds::default(), r1_write_speeds());
+    expect_media_events(&mut s);
     let m = s.drive().media().unwrap();
     assert_eq!(m.profile, Profile::CdR);
     assert_eq!(m.next_writable, Some(0));

@@ -82,6 +82,7 @@ fn dvd_plus_r_is_written_sequentially_and_finalized() {
             "SET STREAMING",
             "WRITE(10)",
             "SYNC immed",
+            "SYNC",
             "CLOSE 001",
             "CLOSE 110",
             "ALLOW",
@@ -101,6 +102,7 @@ fn dvd_plus_r_dl_finalizes_with_minimal_radius() {
             "SET STREAMING",
             "WRITE(10)",
             "SYNC immed",
+            "SYNC",
             "CLOSE 001",
             "CLOSE 101",
             "ALLOW",
@@ -124,6 +126,7 @@ fn dvd_plus_r_without_finalize_stays_appendable() {
             "SET STREAMING",
             "WRITE(10)",
             "SYNC immed",
+            "SYNC",
             "CLOSE 001",
             "CLOSE 010",
             "ALLOW",
@@ -144,6 +147,7 @@ fn dvd_minus_r_is_written_incrementally() {
             "MODE SELECT",
             "WRITE(10)",
             "SYNC immed",
+            "SYNC",
             "CLOSE 001",
             "CLOSE 010",
             "ALLOW",
@@ -164,6 +168,7 @@ fn dvd_minus_r_dl_is_written_incrementally() {
             "MODE SELECT",
             "WRITE(10)",
             "SYNC immed",
+            "SYNC",
             "CLOSE 001",
             "CLOSE 010",
             "ALLOW",
@@ -184,6 +189,7 @@ fn blank_dvd_minus_rw_is_written_incrementally() {
             "MODE SELECT",
             "WRITE(10)",
             "SYNC immed",
+            "SYNC",
             "CLOSE 001",
             "CLOSE 010",
             "ALLOW",
@@ -227,6 +233,7 @@ fn a_used_dvd_minus_rw_is_blanked_only_when_allowed_then_written_disc_at_once() 
             "RESERVE 1504",
             "WRITE(10)",
             "SYNC immed",
+            "SYNC",
             "ALLOW"
         ]
     );
@@ -238,7 +245,8 @@ fn a_used_dvd_minus_rw_is_blanked_only_when_allowed_then_written_disc_at_once() 
 
 #[test]
 fn blank_dvd_plus_rw_is_formatted_in_the_background_and_written_at_once() {
-    // Unpaced, SimDrive's background format is done before writing ends: nothing to stop.
+    // Unpaced, SimDrive's background format is done before writing ends; the lead-out is
+    // written all the same, as growisofs does, so DVD-ROM drives read the disc.
     burn_and_check(
         Profile::DvdPlusRw,
         &BurnOptions::default(),
@@ -249,6 +257,8 @@ fn blank_dvd_plus_rw_is_formatted_in_the_background_and_written_at_once() {
             "SET STREAMING",
             "WRITE(10)",
             "SYNC immed",
+            "SYNC",
+            "CLOSE 010",
             "ALLOW",
         ],
     );
@@ -281,6 +291,7 @@ fn a_running_dvd_plus_rw_format_is_closed_with_a_lead_out_or_stopped() {
                 "SET STREAMING",
                 "WRITE(10)",
                 "SYNC immed",
+                "SYNC",
                 close,
                 "ALLOW"
             ],
@@ -329,6 +340,7 @@ fn dvd_minus_rw_restricted_overwrite_is_overwritten_from_block_zero() {
             "SET STREAMING",
             "WRITE(10)",
             "SYNC immed",
+            "SYNC",
             "ALLOW",
         ],
     );
@@ -345,6 +357,7 @@ fn bd_r_is_written_unformatted_and_finalized() {
             "SET STREAMING",
             "WRITE(10)",
             "SYNC immed",
+            "SYNC",
             "CLOSE 001",
             "CLOSE 110",
             "ALLOW",
@@ -368,6 +381,7 @@ fn bd_r_with_spares_is_formatted_first() {
             "SET STREAMING",
             "WRITE(10)",
             "SYNC immed",
+            "SYNC",
             "CLOSE 001",
             "CLOSE 110",
             "ALLOW",
@@ -388,6 +402,7 @@ fn bd_re_is_formatted_when_needed_and_written_streaming() {
             "SET STREAMING",
             "WRITE(12) streaming",
             "SYNC immed",
+            "SYNC",
             "ALLOW",
         ],
     );
@@ -410,6 +425,7 @@ fn bd_re_is_formatted_when_needed_and_written_streaming() {
             "SET STREAMING",
             "WRITE(12) streaming",
             "SYNC immed",
+            "SYNC",
             "ALLOW"
         ]
     );
@@ -427,6 +443,7 @@ fn cd_r_is_written_track_at_once() {
             "MODE SELECT",
             "WRITE(10)",
             "SYNC immed",
+            "SYNC",
             "CLOSE 010",
             "ALLOW",
         ],
@@ -446,6 +463,7 @@ fn cd_rw_is_written_track_at_once_and_blanked_only_when_allowed() {
             "MODE SELECT",
             "WRITE(10)",
             "SYNC immed",
+            "SYNC",
             "CLOSE 010",
             "ALLOW",
         ],

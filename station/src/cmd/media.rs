@@ -90,6 +90,14 @@ pub fn run(args: MediaArgs) -> Result<()> {
             speeds.join(", ")
         }
     );
+    println!(
+        "disc changes:     {}",
+        if media.media_events {
+            "reported by the drive (GET EVENT STATUS NOTIFICATION)"
+        } else {
+            "noticed by polling (the drive does not report them)"
+        }
+    );
     for fallback in &media.fallbacks {
         println!("fallback:         {fallback}");
     }

@@ -465,6 +465,7 @@ mod tests {
                     end_lba: None,
                 },
             ],
+            media_events: true,
             fallbacks: Vec::new(),
         }
     }

@@ -21,7 +21,7 @@ use super::{
 use crate::cancel::Cancel;
 use crate::drive::{BLOCK_SIZE, Drive};
 use crate::mmc::config::{Feature, GetConfiguration, feature};
-use crate::mmc::disc::{BackgroundFormat, ReadDiscInformation};
+use crate::mmc::disc::ReadDiscInformation;
 use crate::mmc::mode::{ModeSelect10, WriteParametersPage};
 use crate::mmc::performance::{ReadBufferCapacity, SetCdSpeed, SetStreaming, StreamingDescriptor};
 use crate::mmc::track::ReadTrackInformation;
@@ -626,18 +626,14 @@ impl<T: Transport> Burn<'_, T> {
                 },
             ],
             Method::CdTrackAtOnce => vec![CloseFunction::CloseSession],
-            Method::DvdPlusRw => match self.background_format() {
-                // Stop the background format; with finalize, write a lead-out too, so that
-                // DVD-ROM drives read it (growisofs's "dvd-compat").
-                BackgroundFormat::Running | BackgroundFormat::Suspended => {
-                    vec![if self.plan.finalize {
-                        CloseFunction::CloseSession
-                    } else {
-                        CloseFunction::StopBackgroundFormat
-                    }]
-                }
-                _ => Vec::new(),
-            },
+            // Finalizing writes a lead-out (stopping any background format), so DVD-ROM
+            // drives read the disc, as growisofs always does; otherwise only the background
+            // format is stopped (a no-op when none runs).
+            Method::DvdPlusRw => vec![if self.plan.finalize {
+                CloseFunction::CloseSession
+            } else {
+                CloseFunction::StopBackgroundFormat
+            }],
             // Disc at once needs no close; overwritable media have nothing to close.
             Method::DvdMinusDiscAtOnce | Method::DvdRwOverwrite | Method::BdRe => Vec::new(),
         };
@@ -648,13 +644,6 @@ impl<T: Transport> Burn<'_, T> {
         let track = self.last_track();
         close(self.drive, &functions, track, events)
             .map_err(|e| self.wait_error("CLOSE TRACK/SESSION", e))
-    }
-
-    fn background_format(&mut self) -> BackgroundFormat {
-        self.drive
-            .query(&ReadDiscInformation::new())
-            .map(|d| d.background_format)
-            .unwrap_or(BackgroundFormat::None)
     }
 
     /// The logical number of the track just written (DVD-R and BD-R want the real number,
@@ -732,35 +721,38 @@ impl<T: Transport> Burn<'_, T> {
     }
 }
 
-/// SYNCHRONIZE CACHE with Immed and a wait; a drive that refuses Immed gets the plain form.
+/// SYNCHRONIZE CACHE with Immed and a wait, then once more without Immed, as growisofs
+/// flushes: some Pioneer drives answer TEST UNIT READY before their cache is on the disc,
+/// and the plain form returns only when it is. A drive that refuses Immed gets only the
+/// plain form.
 fn synchronize<T: Transport>(
     drive: &mut Drive<T>,
     events: &mut dyn FnMut(BurnEvent),
 ) -> Result<(), WaitError> {
-    let immediate = SynchronizeCache { immediate: true };
+    let phase = BurnPhase::Synchronizing;
     match send_when_idle(
         drive,
-        &immediate,
-        BurnPhase::Synchronizing,
+        &SynchronizeCache { immediate: true },
+        phase,
         SYNC_LIMIT,
         events,
     ) {
+        Ok(()) => until_idle(drive, phase, SYNC_LIMIT, events)?,
         Err(WaitError::Failed(e)) if e.is_unsupported() => {
             tracing::info!(
                 device = drive.name(),
                 "SYNCHRONIZE CACHE with Immed refused; sending it without"
             );
-            send_when_idle(
-                drive,
-                &SynchronizeCache { immediate: false },
-                BurnPhase::Synchronizing,
-                SYNC_LIMIT,
-                events,
-            )
         }
-        other => other,
-    }?;
-    until_idle(drive, BurnPhase::Synchronizing, SYNC_LIMIT, events)
+        Err(e) => return Err(e),
+    }
+    send_when_idle(
+        drive,
+        &SynchronizeCache { immediate: false },
+        phase,
+        SYNC_LIMIT,
+        events,
+    )
 }
 
 /// Sends each close function in turn (with Immed) and waits for it to finish.
