@@ -353,6 +353,9 @@ impl Core {
         if let (Some(rate), Some(medium)) = (self.pacing_rate(), self.medium.as_ref()) {
             self.buffer
                 .drain_until(now, rate, |lba, bytes| medium.store(lba, bytes))?;
+            if let Some(stream) = self.buffer.take_burnt_stream() {
+                log_burnt_stream(&stream, rate);
+            }
         }
         if let Some(op) = self.operation
             && now >= op.ends
@@ -764,6 +767,13 @@ impl Drop for SimDrive {
         let mut core = self.shared.lock();
         // Nobody is left to hear about a failure to write the medium file.
         let _ = core.shut_down();
+        if core.paced() {
+            tracing::info!(
+                drive = %self.name,
+                underruns = core.buffer.underruns(),
+                "SimDrive closed"
+            );
+        }
     }
 }
 
@@ -923,4 +933,17 @@ impl SimControl {
             }
         });
     }
+}
+
+/// Says how long a stream of writes took to burn, as the drive saw it, so a person (or a
+/// benchmark, with `RUST_LOG=burnstation_hal::sim=info`) can compare it with the speed.
+fn log_burnt_stream(stream: &pacing::BurntStream, rate: u64) {
+    let seconds = stream.finished.saturating_sub(stream.started).as_secs_f64();
+    tracing::info!(
+        bytes = stream.bytes,
+        drive_seconds = format_args!("{seconds:.6}"),
+        write_rate = rate,
+        underruns = stream.underruns,
+        "SimDrive burnt a stream of writes (from its first byte taken to its last byte burnt)"
+    );
 }
