@@ -230,7 +230,8 @@ pub(crate) struct Core {
     /// DVD+RW background format: when it last (re)started and how far it was then.
     pub(crate) background_anchor: Option<(Duration, u32)>,
     pub(crate) faults: Faults,
-    pub(crate) log: Vec<RecordedCommand>,
+    /// The commands received, oldest first (the most recent ones only, with a log limit).
+    pub(crate) log: VecDeque<RecordedCommand>,
     /// Bumped by every power cut: a command in flight then gets no answer.
     pub(crate) power_generation: u64,
     /// Bumped by every change made through [`SimControl`], to wake a waiting command.
@@ -265,7 +266,7 @@ impl Core {
             operation: None,
             background_anchor: None,
             faults,
-            log: Vec::new(),
+            log: VecDeque::new(),
             power_generation: 0,
             control_generation: 0,
             unsaved_blocks: 0,
@@ -544,7 +545,15 @@ impl Core {
             Err(_) => (0, CommandResult::Gone),
         };
         let data_in = if data_out > 0 { 0 } else { data_in };
-        self.log.push(RecordedCommand {
+        if let Some(limit) = self.config.command_log_limit {
+            if limit == 0 {
+                return;
+            }
+            if self.log.len() >= limit {
+                self.log.pop_front();
+            }
+        }
+        self.log.push_back(RecordedCommand {
             cdb: bytes,
             cdb_len: len as u8,
             data_out,
@@ -792,9 +801,10 @@ impl SimControl {
         self.shared.wake.notify_all();
     }
 
-    /// Every command received so far, oldest first.
+    /// Every command received so far (only the most recent ones when
+    /// [`SimConfig::command_log_limit`] says so), oldest first.
     pub fn commands(&self) -> Vec<RecordedCommand> {
-        self.shared.lock().log.clone()
+        self.shared.lock().log.iter().cloned().collect()
     }
 
     /// Forgets the recorded commands.
