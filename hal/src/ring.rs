@@ -13,6 +13,7 @@
 
 use std::io::{self, Read, Write};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 /// The default ring size: about 1.5 s of DVD 16x, or 7 s of BD 1x.
 pub const DEFAULT_RING_BYTES: usize = 32 * 1024 * 1024;
@@ -192,6 +193,32 @@ impl RingReader {
     pub fn fill(&self) -> RingFill {
         self.shared.fill()
     }
+
+    /// Waits until the ring is full or the producer has ended (finished or failed), for at
+    /// most `limit`; returns how full it is then.
+    pub fn wait_until_full(&self, limit: Duration) -> RingFill {
+        let deadline = Instant::now() + limit;
+        let mut state = self.shared.lock();
+        loop {
+            let capacity = state.buf.len();
+            let now = Instant::now();
+            if state.len == capacity
+                || !matches!(state.writer, WriterState::Open)
+                || now >= deadline
+            {
+                return RingFill {
+                    used: state.len,
+                    capacity,
+                };
+            }
+            state = self
+                .shared
+                .readable
+                .wait_timeout(state, deadline - now)
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
+        }
+    }
 }
 
 impl Read for RingReader {
@@ -291,6 +318,36 @@ mod tests {
         assert!(err.to_string().contains("db.sqlite"));
         // The stream never turns into a clean end after a failure.
         assert!(reader.read(&mut [0; 8]).is_err());
+    }
+
+    #[test]
+    fn prefill_waits_for_a_full_ring_or_the_end_of_the_stream() {
+        let (mut writer, reader) = ring(64 * 1024);
+        let producer = thread::spawn(move || {
+            for _ in 0..64 {
+                thread::sleep(std::time::Duration::from_micros(200));
+                writer.write_all(&[1; 1024]).unwrap();
+            }
+            // The ring is full: this waits for a reader that never drains it.
+            writer.write_all(&[2; 1024])
+        });
+        let fill = reader.wait_until_full(Duration::from_secs(60));
+        assert_eq!(fill.used, 64 * 1024, "waited for the producer to fill it");
+        drop(reader);
+        let blocked = producer.join().unwrap().unwrap_err();
+        assert_eq!(blocked.kind(), io::ErrorKind::BrokenPipe);
+
+        // A producer that ends early ends the wait with what it wrote.
+        let (mut writer, reader) = ring(64 * 1024);
+        writer.write_all(&[3; 1000]).unwrap();
+        drop(writer);
+        assert_eq!(reader.wait_until_full(Duration::from_secs(60)).used, 1000);
+
+        // A stalled producer: the wait gives up at its limit.
+        let (_writer, reader) = ring(64 * 1024);
+        let start = Instant::now();
+        assert_eq!(reader.wait_until_full(Duration::from_millis(50)).used, 0);
+        assert!(start.elapsed() >= Duration::from_millis(50));
     }
 
     #[test]

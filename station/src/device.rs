@@ -12,10 +12,13 @@ use burnstation_hal::Drive;
 use burnstation_hal::discovery::{self, DriveEntry, UsbResetOutcome};
 use burnstation_hal::scsi::sgio::{OpenError, SgDevice};
 use burnstation_hal::scsi::{Completion, DataTransfer, Transport, TransportError};
-use burnstation_hal::sim::{SimDrive, SimError};
+use burnstation_hal::sim::{SimConfig, SimDrive, SimError};
 
 /// A drive opened for use, whatever it is.
 pub type AnyDrive = Drive<Box<dyn Transport>>;
+
+/// Commands a software drive remembers (for a debugger's eyes; about 48 bytes each).
+const SIM_COMMAND_LOG: usize = 1_000;
 
 /// The device could not be opened.
 #[derive(Debug, thiserror::Error)]
@@ -49,7 +52,13 @@ pub enum DeviceError {
 /// Opens the drive `spec` names, or the only drive there is when `spec` is `None`.
 pub fn open(spec: Option<&str>) -> Result<AnyDrive, DeviceError> {
     let transport: Box<dyn Transport> = match spec {
-        Some(spec) if spec.starts_with("sim:") => Box::new(SimDrive::open_spec(spec)?),
+        Some(spec) if spec.starts_with("sim:") => {
+            let mut config = SimConfig::from_spec(spec).map_err(SimError::from)?;
+            // Nobody reads a software drive's command log here, and a full DVD's would be
+            // over 6 MB of the memory the station is measured by: keep only the last few.
+            config.command_log_limit = Some(SIM_COMMAND_LOG);
+            Box::new(SimDrive::open(config)?)
+        }
         Some(path) => Box::new(LocalDrive::open(Path::new(path))?),
         None => {
             let drives = discovery::list_drives()?;

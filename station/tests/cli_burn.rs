@@ -470,6 +470,53 @@ fn a_power_cut_leaves_an_interrupted_disc_that_is_refused_then_finalized() {
 }
 
 #[test]
+fn a_paced_software_drive_logs_its_burning_time_and_underruns() {
+    // What `cargo xtask bench burn` reads: SimDrive's own account of the stream it burnt.
+    let scene = Scene::new();
+    let tree = scene.big_tree();
+    let out = Command::new(env!("CARGO_BIN_EXE_burnstation"))
+        .args(["burn", tree.to_str().unwrap(), "--device"])
+        .arg(scene.disc("profile=dvd+r&speed=16&clock=virtual"))
+        .env("RUST_LOG", "burnstation_hal::sim=info")
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let field = |line: &str, name: &str| -> f64 {
+        let key = format!("{name}=");
+        line.split_whitespace()
+            .find_map(|w| w.strip_prefix(key.as_str()))
+            .unwrap_or_else(|| panic!("no {name} in {line}"))
+            .parse()
+            .unwrap()
+    };
+    let stream = stderr
+        .lines()
+        .find(|l| l.contains("SimDrive burnt a stream of writes"))
+        .unwrap_or_else(|| panic!("no stream line\n{}", text(&out)));
+    let bytes = field(stream, "bytes");
+    let disc_bytes = fs::metadata(scene.path("disc.img")).unwrap().len() as f64;
+    assert!(
+        bytes >= disc_bytes - 2048.0 * 16.0 && bytes <= disc_bytes,
+        "the stream is the image padded to 32 KiB: {bytes} vs a {disc_bytes}-byte disc file"
+    );
+    assert_eq!(field(stream, "write_rate"), 22_160_000.0);
+    // On the virtual clock the host is never late: exactly bytes / rate.
+    let seconds = field(stream, "drive_seconds");
+    assert!(
+        (seconds - bytes / 22_160_000.0).abs() < 1e-5,
+        "{seconds} s for {bytes} bytes"
+    );
+    assert_eq!(field(stream, "underruns"), 0.0);
+    let closed = stderr
+        .lines()
+        .find(|l| l.contains("SimDrive closed"))
+        .unwrap_or_else(|| panic!("no closing line\n{}", text(&out)));
+    assert_eq!(field(closed, "underruns"), 0.0);
+}
+
+#[test]
 fn a_hung_drive_fails_the_burn_with_a_clear_message() {
     let scene = Scene::new();
     let tree = scene.small_tree();

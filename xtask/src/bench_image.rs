@@ -4,22 +4,19 @@
 //! thousands of small files; and 100 000 small files). For each, every tool writes the image
 //! of the tree to /dev/null, with the page cache warmed first so all see the same state;
 //! each run is repeated and the median wall time kept, and the peak RSS of the child is
-//! read from `/usr/bin/time`. Ours always hashes every byte (each file and the image).
+//! read from `/usr/bin/time` (see `bench_util`). Ours always hashes every byte (each file and
+//! the image).
 
+use std::ffi::OsStr;
 use std::fs;
-use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::Instant;
+use std::path::Path;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
+
+use crate::bench_util::{MixedTree, cached_tree, many_files_tree, median, run_measured, warm};
 
 /// Runs of each tool per tree; the median is reported.
 const REPEATS: usize = 3;
-const LARGE_FILES: usize = 5;
-const LARGE_FILE_BYTES: usize = 256 << 20;
-const SMALL_FILES_IN_LARGE_TREE: usize = 5_000;
-const MANY_FILES: usize = 100_000;
 
 /// One tool's figures on one tree.
 struct Figures {
@@ -28,133 +25,20 @@ struct Figures {
     peak_rss_kib: u64,
 }
 
-/// A tiny deterministic generator (xorshift64*): contents that do not compress or dedupe,
-/// produced far faster than the disk writes them.
-struct Noise(u64);
+/// The tree of large files: five 256 MiB files and 5 000 small files.
+const LARGE_TREE: MixedTree = MixedTree {
+    large_files: 5,
+    large_file_bytes: 256 << 20,
+    small_files: 5_000,
+    small_file_max_bytes: 64 << 10,
+};
 
-impl Noise {
-    fn fill(&mut self, buf: &mut [u8]) {
-        for chunk in buf.chunks_mut(8) {
-            self.0 ^= self.0 >> 12;
-            self.0 ^= self.0 << 25;
-            self.0 ^= self.0 >> 27;
-            let word = self.0.wrapping_mul(0x2545_F491_4F6C_DD1D).to_le_bytes();
-            chunk.copy_from_slice(&word[..chunk.len()]);
-        }
-    }
-}
-
-fn generate_large_tree(root: &Path) -> Result<()> {
-    let mut noise = Noise(0x9E37_79B9_7F4A_7C15);
-    let mut buf = vec![0u8; 1 << 20];
-    fs::create_dir_all(root.join("big"))?;
-    for i in 0..LARGE_FILES {
-        let mut file = fs::File::create(root.join(format!("big/archive-{i}.bin")))?;
-        for _ in 0..LARGE_FILE_BYTES / buf.len() {
-            noise.fill(&mut buf);
-            file.write_all(&buf)?;
-        }
-    }
-    for i in 0..SMALL_FILES_IN_LARGE_TREE {
-        let dir = root.join(format!("small/d{:02}", i / 250));
-        if i % 250 == 0 {
-            fs::create_dir_all(&dir)?;
-        }
-        let len = 1024 + (i * 7919) % (63 * 1024);
-        noise.fill(&mut buf[..len]);
-        fs::write(dir.join(format!("file-{i:05}.dat")), &buf[..len])?;
-    }
-    Ok(())
-}
-
-fn generate_many_tree(root: &Path) -> Result<()> {
-    let mut noise = Noise(0xD1B5_4A32_D192_ED03);
-    let mut buf = vec![0u8; 4096];
-    for i in 0..MANY_FILES {
-        let dir = root.join(format!("d{:03}/s{:02}", i / 1000, (i / 100) % 10));
-        if i % 100 == 0 {
-            fs::create_dir_all(&dir)?;
-        }
-        let len = (i * 131) % 4096;
-        noise.fill(&mut buf[..len]);
-        fs::write(dir.join(format!("record-{i:06}.json")), &buf[..len])?;
-    }
-    Ok(())
-}
-
-/// Generates a tree once; a marker file says it is complete.
-fn cached_tree(bench_dir: &Path, name: &str, generate: fn(&Path) -> Result<()>) -> Result<PathBuf> {
-    let root = bench_dir.join(name);
-    let marker = bench_dir.join(format!("{name}.complete"));
-    if marker.exists() {
-        return Ok(root);
-    }
-    if root.exists() {
-        fs::remove_dir_all(&root)?;
-    }
-    eprintln!("bench: generating {} (once; cached)", root.display());
-    generate(&root).with_context(|| format!("generating {}", root.display()))?;
-    fs::write(&marker, b"")?;
-    Ok(root)
-}
-
-/// Reads every file once so every tool finds the tree in the page cache.
-fn warm(root: &Path) -> Result<u64> {
-    let mut bytes = 0u64;
-    let mut buf = vec![0u8; 1 << 20];
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        for item in fs::read_dir(&dir)? {
-            let item = item?;
-            let path = item.path();
-            if item.file_type()?.is_dir() {
-                stack.push(path);
-            } else {
-                let mut file = fs::File::open(&path)?;
-                loop {
-                    let n = file.read(&mut buf)?;
-                    if n == 0 {
-                        break;
-                    }
-                    bytes += n as u64;
-                }
-            }
-        }
-    }
-    Ok(bytes)
-}
-
-/// Runs `args` under `/usr/bin/time`, returning wall seconds and the child's peak RSS.
+/// Runs `args` with the tree as last argument, returning wall seconds and the child's peak RSS.
 fn measure(args: &[&str], tree: &Path, scratch: &Path) -> Result<(f64, u64)> {
-    let rss_file = scratch.join("rss");
-    let mut cmd = Command::new("/usr/bin/time");
-    cmd.arg("-f").arg("%M").arg("-o").arg(&rss_file);
-    cmd.args(args).arg(tree);
-    cmd.stdout(Stdio::null()).stderr(Stdio::piped());
-    let start = Instant::now();
-    let out = cmd
-        .output()
-        .with_context(|| format!("running {}", args[0]))?;
-    let seconds = start.elapsed().as_secs_f64();
-    if !out.status.success() {
-        bail!(
-            "`{}` failed: {}",
-            args.join(" "),
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    let rss = fs::read_to_string(&rss_file)?;
-    let peak = rss
-        .lines()
-        .last()
-        .and_then(|l| l.trim().parse().ok())
-        .context("reading /usr/bin/time's peak RSS")?;
-    Ok((seconds, peak))
-}
-
-fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(f64::total_cmp);
-    values[values.len() / 2]
+    let mut full: Vec<&OsStr> = args.iter().map(OsStr::new).collect();
+    full.push(tree.as_os_str());
+    let run = run_measured(&full, &[], scratch)?;
+    Ok((run.usage.wall_seconds, run.usage.peak_rss_kib))
 }
 
 fn bench_tree(ours: &Path, tree: &Path, scratch: &Path) -> Result<Vec<Figures>> {
@@ -269,8 +153,8 @@ pub fn run(root: &Path) -> Result<()> {
     let ours = root.join("target/release/burnstation");
     let bench_dir = root.join("target/bench");
     fs::create_dir_all(&bench_dir)?;
-    let large = cached_tree(&bench_dir, "image-large", generate_large_tree)?;
-    let many = cached_tree(&bench_dir, "image-many", generate_many_tree)?;
+    let large = cached_tree(&bench_dir, "image-large", |root| LARGE_TREE.generate(root))?;
+    let many = many_files_tree(&bench_dir)?;
     let mut report = String::new();
     for (title, tree, rss_target) in [
         (

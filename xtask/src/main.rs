@@ -8,7 +8,9 @@
 //! Each task installs the system packages it needs when it runs as root on Debian, and says
 //! exactly what to install otherwise (see `packages`).
 
+mod bench_burn;
 mod bench_image;
+mod bench_util;
 mod demo;
 mod packages;
 
@@ -55,11 +57,18 @@ struct Bench {
 
 /// The benchmarks, in the order `cargo xtask bench` lists them. Each issue that asks for a
 /// benchmark adds its entry here.
-const BENCHES: &[Bench] = &[Bench {
-    name: "image",
-    about: "ISO image stream vs genisoimage and xorriso (1.5 GB and 100 000-file trees)",
-    run: bench_image::run,
-}];
+const BENCHES: &[Bench] = &[
+    Bench {
+        name: "image",
+        about: "ISO image stream vs genisoimage and xorriso (1.5 GB and 100 000-file trees)",
+        run: bench_image::run,
+    },
+    Bench {
+        name: "burn",
+        about: "burn + verify on SimDrive vs xorriso; 16x pacing under CPU load; memory (~15 min)",
+        run: bench_burn::run,
+    },
+];
 
 fn main() -> ExitCode {
     let cli = Cli::parse();

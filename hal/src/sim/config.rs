@@ -102,6 +102,10 @@ pub struct SimConfig {
     pub lacks: Vec<u8>,
     /// Faults present from the start.
     pub faults: FaultPlan,
+    /// How many of the most recent commands the drive remembers for
+    /// [`SimControl::commands`](super::SimControl::commands); `None` (the default): every
+    /// one, which a long burn pays for at about 48 bytes a command (over 6 MB for a full DVD).
+    pub command_log_limit: Option<usize>,
     /// The spec this configuration was parsed from, kept verbatim for `name()`.
     given_spec: Option<String>,
 }
@@ -206,6 +210,7 @@ impl SimConfig {
             identity: DriveIdentity::default(),
             lacks: Vec::new(),
             faults: FaultPlan::default(),
+            command_log_limit: None,
             given_spec: None,
         }
     }

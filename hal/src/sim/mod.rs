@@ -230,7 +230,8 @@ pub(crate) struct Core {
     /// DVD+RW background format: when it last (re)started and how far it was then.
     pub(crate) background_anchor: Option<(Duration, u32)>,
     pub(crate) faults: Faults,
-    pub(crate) log: Vec<RecordedCommand>,
+    /// The commands received, oldest first (the most recent ones only, with a log limit).
+    pub(crate) log: VecDeque<RecordedCommand>,
     /// Bumped by every power cut: a command in flight then gets no answer.
     pub(crate) power_generation: u64,
     /// Bumped by every change made through [`SimControl`], to wake a waiting command.
@@ -265,7 +266,7 @@ impl Core {
             operation: None,
             background_anchor: None,
             faults,
-            log: Vec::new(),
+            log: VecDeque::new(),
             power_generation: 0,
             control_generation: 0,
             unsaved_blocks: 0,
@@ -353,6 +354,9 @@ impl Core {
         if let (Some(rate), Some(medium)) = (self.pacing_rate(), self.medium.as_ref()) {
             self.buffer
                 .drain_until(now, rate, |lba, bytes| medium.store(lba, bytes))?;
+            if let Some(stream) = self.buffer.take_burnt_stream() {
+                log_burnt_stream(&stream, rate);
+            }
         }
         if let Some(op) = self.operation
             && now >= op.ends
@@ -541,7 +545,15 @@ impl Core {
             Err(_) => (0, CommandResult::Gone),
         };
         let data_in = if data_out > 0 { 0 } else { data_in };
-        self.log.push(RecordedCommand {
+        if let Some(limit) = self.config.command_log_limit {
+            if limit == 0 {
+                return;
+            }
+            if self.log.len() >= limit {
+                self.log.pop_front();
+            }
+        }
+        self.log.push_back(RecordedCommand {
             cdb: bytes,
             cdb_len: len as u8,
             data_out,
@@ -764,6 +776,13 @@ impl Drop for SimDrive {
         let mut core = self.shared.lock();
         // Nobody is left to hear about a failure to write the medium file.
         let _ = core.shut_down();
+        if core.paced() {
+            tracing::info!(
+                drive = %self.name,
+                underruns = core.buffer.underruns(),
+                "SimDrive closed"
+            );
+        }
     }
 }
 
@@ -782,9 +801,10 @@ impl SimControl {
         self.shared.wake.notify_all();
     }
 
-    /// Every command received so far, oldest first.
+    /// Every command received so far (only the most recent ones when
+    /// [`SimConfig::command_log_limit`] says so), oldest first.
     pub fn commands(&self) -> Vec<RecordedCommand> {
-        self.shared.lock().log.clone()
+        self.shared.lock().log.iter().cloned().collect()
     }
 
     /// Forgets the recorded commands.
@@ -923,4 +943,17 @@ impl SimControl {
             }
         });
     }
+}
+
+/// Says how long a stream of writes took to burn, as the drive saw it, so a person (or a
+/// benchmark, with `RUST_LOG=burnstation_hal::sim=info`) can compare it with the speed.
+fn log_burnt_stream(stream: &pacing::BurntStream, rate: u64) {
+    let seconds = stream.finished.saturating_sub(stream.started).as_secs_f64();
+    tracing::info!(
+        bytes = stream.bytes,
+        drive_seconds = format_args!("{seconds:.6}"),
+        write_rate = rate,
+        underruns = stream.underruns,
+        "SimDrive burnt a stream of writes (from its first byte taken to its last byte burnt)"
+    );
 }

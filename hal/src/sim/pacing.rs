@@ -5,8 +5,9 @@
 //! speed. [`DriveBuffer`] models exactly that on a [`Clock`]: data waits in a ring of the
 //! configured size, leaves it (into the medium file) at the current write rate, and whatever
 //! is still in it at a power cut is lost. When the ring runs empty while a track is being
-//! fed and more data follows, that is a buffer underrun, and it is counted. This module keeps
-//! time and bytes; it does not decide what a command answers.
+//! fed and more data follows, that is a buffer underrun, and it is counted; so is how long
+//! each stream of writes took to burn, from its first byte taken to its last byte burnt.
+//! This module keeps time and bytes; it does not decide what a command answers.
 
 use std::collections::VecDeque;
 use std::io;
@@ -115,6 +116,26 @@ pub(crate) struct Extent {
     pub(crate) blocks: u32,
 }
 
+/// One stream of writes as the drive burnt it: from the moment its first byte entered an
+/// empty buffer to the moment its last byte was burnt after the host flushed. With a host
+/// that keeps the buffer fed, `finished - started` is `bytes` at the write rate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct BurntStream {
+    pub(crate) started: Duration,
+    pub(crate) finished: Duration,
+    pub(crate) bytes: u64,
+    /// Underruns during this stream.
+    pub(crate) underruns: u64,
+}
+
+/// A stream being burnt: when it began, what it brought so far, and the underrun count then.
+#[derive(Debug, Clone, Copy)]
+struct OpenStream {
+    started: Duration,
+    bytes: u64,
+    underruns_before: u64,
+}
+
 /// The drive buffer: a ring of WRITE data waiting to be burnt, in arrival order.
 #[derive(Debug)]
 pub(crate) struct DriveBuffer {
@@ -132,6 +153,10 @@ pub(crate) struct DriveBuffer {
     streaming: bool,
     emptied_at: Option<Duration>,
     underruns: u64,
+    /// The stream of writes being burnt, from its first WRITE until it is burnt after a flush.
+    stream: Option<OpenStream>,
+    /// The last stream burnt completely, until [`take_burnt_stream`](Self::take_burnt_stream).
+    burnt_stream: Option<BurntStream>,
 }
 
 impl DriveBuffer {
@@ -147,6 +172,8 @@ impl DriveBuffer {
             streaming: false,
             emptied_at: None,
             underruns: 0,
+            stream: None,
+            burnt_stream: None,
         }
     }
 
@@ -166,8 +193,18 @@ impl DriveBuffer {
         self.underruns
     }
 
+    /// When the buffer last ran empty, if it is empty now.
+    pub(crate) fn emptied_at(&self) -> Option<Duration> {
+        self.emptied_at
+    }
+
     pub(crate) fn is_empty(&self) -> bool {
         self.fill == 0
+    }
+
+    /// The last stream burnt completely since this was last asked, if any.
+    pub(crate) fn take_burnt_stream(&mut self) -> Option<BurntStream> {
+        self.burnt_stream.take()
     }
 
     /// Burns what the rate allows between the last call and `now`, handing each burnt run to
@@ -187,7 +224,18 @@ impl DriveBuffer {
         let budget = budget.min(self.fill) / SECTOR_BYTES * SECTOR_BYTES;
         self.burn_front(budget, &mut burn)?;
         if self.fill == 0 {
-            self.emptied_at = Some(self.anchor + time_for(self.drained_since_anchor, rate));
+            let emptied_at = self.anchor + time_for(self.drained_since_anchor, rate);
+            self.emptied_at = Some(emptied_at);
+            if !self.streaming
+                && let Some(stream) = self.stream.take()
+            {
+                self.burnt_stream = Some(BurntStream {
+                    started: stream.started,
+                    finished: emptied_at,
+                    bytes: stream.bytes,
+                    underruns: self.underruns - stream.underruns_before,
+                });
+            }
         }
         Ok(())
     }
@@ -198,7 +246,12 @@ impl DriveBuffer {
         mut burn: impl FnMut(u32, &[u8]) -> io::Result<()>,
     ) -> io::Result<()> {
         let fill = self.fill;
-        self.burn_front(fill, &mut burn)
+        self.burn_front(fill, &mut burn)?;
+        if !self.streaming {
+            // Burnt out of time (the host went away): no finishing time to report.
+            self.stream = None;
+        }
+        Ok(())
     }
 
     fn burn_front(
@@ -279,6 +332,12 @@ impl DriveBuffer {
             self.drained_since_anchor = 0;
             self.head = 0;
         }
+        let stream = self.stream.get_or_insert(OpenStream {
+            started: now,
+            bytes: 0,
+            underruns_before: self.underruns,
+        });
+        stream.bytes += data.len() as u64;
         let wanted = self
             .capacity
             .max(data.len().div_ceil(SECTOR_BYTES) * SECTOR_BYTES);
@@ -327,6 +386,7 @@ impl DriveBuffer {
         self.head = 0;
         self.streaming = false;
         self.emptied_at = None;
+        self.stream = None;
         lost
     }
 
@@ -453,6 +513,46 @@ mod tests {
         buffer.end_stream();
         buffer.push(Duration::from_secs(9), 48, &sectors(16, 0));
         assert_eq!(buffer.underruns(), 1);
+    }
+
+    #[test]
+    fn a_flushed_stream_reports_its_burning_time_and_underruns() {
+        let mut buffer = DriveBuffer::new(32 * SECTOR_BYTES);
+        let rate = 2048 * 16; // 16 sectors a second
+        let t = Duration::from_secs;
+        buffer.push(t(10), 0, &sectors(16, 0));
+        buffer.drain_until(t(11), rate, |_, _| Ok(())).unwrap();
+        buffer.push(t(11), 16, &sectors(16, 0));
+        // Late by two seconds: the buffer ran dry at 12 s.
+        buffer.drain_until(t(14), rate, |_, _| Ok(())).unwrap();
+        assert_eq!(buffer.take_burnt_stream(), None, "not flushed yet");
+        buffer.push(t(14), 32, &sectors(8, 0));
+        buffer.end_stream();
+        buffer
+            .drain_until(Duration::from_millis(14_200), rate, |_, _| Ok(()))
+            .unwrap();
+        assert_eq!(buffer.take_burnt_stream(), None, "still burning");
+        buffer.drain_until(t(20), rate, |_, _| Ok(())).unwrap();
+        assert_eq!(
+            buffer.take_burnt_stream(),
+            Some(BurntStream {
+                started: t(10),
+                finished: Duration::from_millis(14_500),
+                bytes: 40 * SECTOR_BYTES as u64,
+                underruns: 1,
+            }),
+            "from the first byte taken to the last burnt, the gap included"
+        );
+        assert_eq!(buffer.take_burnt_stream(), None, "reported once");
+        // The next stream is timed from its own first write.
+        buffer.push(t(30), 40, &sectors(16, 0));
+        buffer.end_stream();
+        buffer.drain_until(t(40), rate, |_, _| Ok(())).unwrap();
+        let next = buffer.take_burnt_stream().unwrap();
+        assert_eq!(
+            (next.started, next.finished, next.underruns),
+            (t(30), t(31), 0)
+        );
     }
 
     #[test]

@@ -139,7 +139,17 @@ pub(crate) fn write(
                 return Ok(Step::RetryAt(now + wait));
             }
             if !accepted.is_empty() {
+                let underruns = buffer.underruns();
+                let emptied_at = buffer.emptied_at();
                 buffer.push(now, lba, accepted);
+                if buffer.underruns() > underruns {
+                    tracing::debug!(
+                        lba,
+                        empty_for_ms =
+                            now.saturating_sub(emptied_at.unwrap_or(now)).as_millis() as u64,
+                        "drive buffer underrun: the host sent this WRITE after the buffer ran dry"
+                    );
+                }
             }
         }
         None => {

@@ -3,6 +3,8 @@
 //! cut, a failing image source, cancellation), plus unreadable sectors on read-back.
 
 use std::io::{self, Cursor, Read};
+use std::sync::Mutex;
+use std::time::Duration;
 
 use burnstation_hal::Profile;
 use burnstation_hal::cancel::Cancel;
@@ -11,7 +13,7 @@ use burnstation_hal::drive::{
     BurnError, BurnOptions, ImageSource, ReadBackOptions, SectorQuality, interrupted_burn,
 };
 use burnstation_hal::mmc::disc::DiscStatus;
-use burnstation_hal::sim::{ClockMode, SimConfig, SimDrive};
+use burnstation_hal::sim::{ClockMode, SimConfig, SimControl, SimDrive};
 
 use crate::{Rig, image, read_prefix};
 
@@ -98,6 +100,67 @@ fn a_paced_drive_is_fed_through_its_full_buffer_without_underruns() {
         "a paced drive must have said busy"
     );
     assert_eq!(rig.control.underruns(), 0);
+    assert!(rig.medium_bytes(data.len()) == data);
+}
+
+/// The drive whose clock [`wake_late`] moves (one test uses it).
+static LATE_DRIVE: Mutex<Option<SimControl>> = Mutex::new(None);
+/// How late the host of that test wakes up from every sleep.
+const LATE: Duration = Duration::from_millis(60);
+
+/// A sleep on a loaded machine: `d` and then `LATE` more pass on the drive's virtual clock.
+fn wake_late(d: Duration) {
+    if let Some(control) = LATE_DRIVE.lock().unwrap().as_ref() {
+        control.advance_clock(d + LATE);
+    }
+}
+
+#[test]
+fn a_host_that_wakes_late_after_busy_answers_never_lets_the_drive_run_dry() {
+    // A 2 MiB buffer lasts 95 ms at 16x. After "busy" the host sleeps until a quarter of it
+    // has drained, and here wakes 60 ms late every time: the rest must still be enough.
+    let mut rig = Rig::with(Profile::DvdPlusR, |c| {
+        c.speed = 16.0;
+        c.clock = ClockMode::Virtual;
+    });
+    *LATE_DRIVE.lock().unwrap() = Some(rig.control.clone());
+    rig.drive.set_sleep(wake_late);
+    let data = image(BLOCKS * 4, 25);
+    let result = rig.burn(&data, &BurnOptions::default());
+    *LATE_DRIVE.lock().unwrap() = None;
+    let (report, _) = result.unwrap();
+    assert!(report.drive_busy_waits > 0, "the drive must have said busy");
+    assert_eq!(rig.control.underruns(), 0, "the buffer ran dry");
+    assert!(rig.medium_bytes(data.len()) == data);
+}
+
+#[test]
+fn the_host_buffer_is_filled_before_the_first_write() {
+    /// A buffered source that counts its prefills and refuses reads before one.
+    struct Buffered<'a> {
+        inner: Cursor<&'a [u8]>,
+        prefills: u32,
+    }
+    impl Read for Buffered<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            assert_eq!(self.prefills, 1, "read before the buffer was filled");
+            self.inner.read(buf)
+        }
+    }
+    impl ImageSource for Buffered<'_> {
+        fn prefill(&mut self, limit: Duration) {
+            assert!(limit > Duration::ZERO);
+            self.prefills += 1;
+        }
+    }
+    let mut rig = Rig::new(Profile::DvdPlusR);
+    let data = image(BLOCKS, 26);
+    let mut source = Buffered {
+        inner: Cursor::new(&data),
+        prefills: 0,
+    };
+    burn_from(&mut rig, &mut source, BLOCKS, &Cancel::new()).unwrap();
+    assert_eq!(source.prefills, 1);
     assert!(rig.medium_bytes(data.len()) == data);
 }
 

@@ -376,6 +376,30 @@ fn every_command_is_recorded_with_its_result() {
 }
 
 #[test]
+fn a_log_limit_keeps_only_the_most_recent_commands() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = config(dir.path(), Profile::DvdPlusR);
+    config.command_log_limit = Some(3);
+    let mut host = Host::open(config);
+    host.ok(&tur());
+    let _ = host.write(0, 16, 1);
+    let _ = host.write(16, 16, 1);
+    let _ = host.data_in(&inquiry(36), 36);
+    let log = host.control.commands();
+    let opcodes: Vec<u8> = log.iter().map(|c| c.opcode()).collect();
+    assert_eq!(opcodes, [0x2a, 0x2a, 0x12], "the last three, oldest first");
+    assert_eq!(log[0].cdb()[2..6], 0u32.to_be_bytes());
+    assert_eq!(log[1].cdb()[2..6], 16u32.to_be_bytes());
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut silent = self::config(dir.path(), Profile::DvdPlusR);
+    silent.command_log_limit = Some(0);
+    let mut host = Host::open(silent);
+    host.ok(&tur());
+    assert!(host.control.commands().is_empty(), "nothing kept");
+}
+
+#[test]
 fn name_is_the_spec() {
     let dir = tempfile::tempdir().unwrap();
     let spec = format!(

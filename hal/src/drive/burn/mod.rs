@@ -280,11 +280,22 @@ pub trait ImageSource: Read {
     fn buffer_fill(&self) -> Option<RingFill> {
         None
     }
+
+    /// Waits, at most `limit`, until the source's buffer is full or its producer is done,
+    /// so the drive starts with everything the buffer can give. Unbuffered sources return
+    /// at once.
+    fn prefill(&mut self, limit: Duration) {
+        let _ = limit;
+    }
 }
 
 impl ImageSource for RingReader {
     fn buffer_fill(&self) -> Option<RingFill> {
         Some(self.fill())
+    }
+
+    fn prefill(&mut self, limit: Duration) {
+        self.wait_until_full(limit);
     }
 }
 
@@ -295,6 +306,10 @@ impl<B: AsRef<[u8]>> ImageSource for io::Cursor<B> {}
 impl<S: ImageSource + ?Sized> ImageSource for &mut S {
     fn buffer_fill(&self) -> Option<RingFill> {
         (**self).buffer_fill()
+    }
+
+    fn prefill(&mut self, limit: Duration) {
+        (**self).prefill(limit);
     }
 }
 
