@@ -194,16 +194,13 @@ fn burn_tree<T: Transport>(
     };
     let layout = Arc::new(Layout::plan(entries, &image_options)?);
     let total = layout.total_blocks();
-    let files = layout.files();
-    let file_count = files.len();
+    let mut file_count = 0;
     let map = RegionMap::build(
         total,
-        files.into_iter().flat_map(|f| {
-            let mut names = vec![f.path];
-            names.extend(f.hard_links);
-            f.extents
-                .into_iter()
-                .map(move |e| (e.lba, e.length, names.clone()))
+        layout.data_files().map(|file| {
+            file_count += 1;
+            let extents = file.extents().iter().map(|e| (e.lba, e.length)).collect();
+            (extents, file.names().collect())
         }),
     )?;
     let plan = drive.plan_burn(total, &options.burn)?;

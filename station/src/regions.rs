@@ -17,7 +17,8 @@ use sha2::{Digest, Sha256};
 /// The size of a logical block of an ISO 9660 image.
 pub const BLOCK: u64 = 2048;
 
-/// Who a region belongs to.
+/// Who a region belongs to, as a report holds it (owned; see [`OwnerRef`] for the map's
+/// own, compact view).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Owner {
     /// File data. Hard-linked files share their data, so one region can have several names.
@@ -60,8 +61,8 @@ pub struct Region {
     /// covers exactly these bytes, so a file's region hash is the SHA-256 of its contents,
     /// the very value `SHA256SUMS` lists.
     pub bytes: u64,
-    /// Index into [`RegionMap::owners`].
-    pub owner: usize,
+    /// The owner, for [`RegionMap::owner`]; 0 is always the filesystem structures.
+    pub owner: u32,
 }
 
 impl Region {
@@ -72,11 +73,58 @@ impl Region {
 }
 
 /// Regions covering an image from block 0 to its end, without gaps or overlaps.
+///
+/// A burn keeps one for the whole image, 100 000 files and more, so owners are small: the
+/// names of all files live in one byte arena, and a region refers to its owner by number.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RegionMap {
     regions: Vec<Region>,
-    owners: Vec<Owner>,
+    /// Each owner's names, as a range of `name_ends`; owner 0 (structures) has none.
+    owners: Vec<std::ops::Range<u32>>,
+    /// Every name, back to back.
+    name_bytes: Vec<u8>,
+    /// Where each name ends in `name_bytes`.
+    name_ends: Vec<u32>,
     total_blocks: u64,
+}
+
+/// An owner as the map holds it: structures, or a file with one or more names.
+#[derive(Debug, Clone, Copy)]
+pub struct OwnerRef<'m> {
+    map: &'m RegionMap,
+    owner: u32,
+}
+
+impl<'m> OwnerRef<'m> {
+    /// True for the filesystem structures (everything that is not file data).
+    pub fn is_structures(&self) -> bool {
+        self.owner == 0
+    }
+
+    /// The file's names (none for structures).
+    pub fn names(&self) -> impl Iterator<Item = &'m [u8]> + 'm {
+        let map = self.map;
+        map.owners[self.owner as usize]
+            .clone()
+            .map(move |n| map.name(n))
+    }
+
+    /// The owned form, for reports.
+    pub fn to_owner(&self) -> Owner {
+        if self.is_structures() {
+            Owner::Structures
+        } else {
+            Owner::File {
+                names: self.names().map(<[u8]>::to_vec).collect(),
+            }
+        }
+    }
+}
+
+impl fmt::Display for OwnerRef<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.to_owner().fmt(f)
+    }
 }
 
 /// The extents handed to [`RegionMap::build`] do not describe a possible image.
@@ -107,35 +155,42 @@ pub enum RegionError {
 }
 
 impl RegionMap {
-    /// Builds the map of an image of `total_blocks` blocks from file extents: each entry is
-    /// (first block, length in bytes, names of the file). Blocks no file claims become
-    /// [`Owner::Structures`]. Extents of length 0 are ignored; an extent whose byte length is
-    /// not a whole number of blocks owns its last, partly used block too.
+    /// Builds the map of an image of `total_blocks` blocks from its files: each item is a
+    /// file's extents, as (first block, length in bytes), and its names. Blocks no file
+    /// claims become the filesystem structures. Extents of length 0 are ignored; an extent
+    /// whose length is not a whole number of blocks owns its last, partly used block too.
     pub fn build(
         total_blocks: u64,
-        extents: impl IntoIterator<Item = (u64, u64, Vec<Vec<u8>>)>,
+        files: impl IntoIterator<Item = (Vec<(u64, u64)>, Vec<Vec<u8>>)>,
     ) -> Result<RegionMap, RegionError> {
-        let mut owners = vec![Owner::Structures];
+        let mut map = RegionMap {
+            regions: Vec::new(),
+            // Owner 0, the structures, has no names.
+            owners: std::iter::once(0..0).collect(),
+            name_bytes: Vec::new(),
+            name_ends: Vec::new(),
+            total_blocks,
+        };
         let mut claimed: Vec<Region> = Vec::new();
-        for (start, bytes, names) in extents {
-            if bytes == 0 {
+        for (extents, names) in files {
+            if extents.iter().all(|&(_, bytes)| bytes == 0) {
                 continue;
             }
-            let blocks = bytes.div_ceil(BLOCK);
-            // Consecutive extents of one file (multi-extent files) share one owner entry.
-            let owner = match owners.last() {
-                Some(Owner::File { names: last }) if *last == names => owners.len() - 1,
-                _ => {
-                    owners.push(Owner::File { names });
-                    owners.len() - 1
-                }
-            };
-            claimed.push(Region {
-                start,
-                blocks,
-                bytes,
-                owner,
-            });
+            let owner = map.owners.len() as u32;
+            let first = map.name_ends.len() as u32;
+            for name in names {
+                map.name_bytes.extend_from_slice(&name);
+                map.name_ends.push(map.name_bytes.len() as u32);
+            }
+            map.owners.push(first..map.name_ends.len() as u32);
+            for (start, bytes) in extents.into_iter().filter(|&(_, bytes)| bytes > 0) {
+                claimed.push(Region {
+                    start,
+                    blocks: bytes.div_ceil(BLOCK),
+                    bytes,
+                    owner,
+                });
+            }
         }
         claimed.sort_by_key(|r| r.start);
 
@@ -144,7 +199,7 @@ impl RegionMap {
         for region in claimed {
             if region.end() > total_blocks {
                 return Err(RegionError::PastEnd {
-                    owner: owners[region.owner].to_string(),
+                    owner: map.owner(region.owner).to_string(),
                     end: region.end(),
                     total: total_blocks,
                 });
@@ -152,8 +207,8 @@ impl RegionMap {
             if region.start < next {
                 let previous = regions.last().map_or(0, |r: &Region| r.owner);
                 return Err(RegionError::Overlap {
-                    first: owners[previous].to_string(),
-                    second: owners[region.owner].to_string(),
+                    first: map.owner(previous).to_string(),
+                    second: map.owner(region.owner).to_string(),
                     block: region.start,
                 });
             }
@@ -166,11 +221,9 @@ impl RegionMap {
         if next < total_blocks {
             push_merged(&mut regions, structures(next, total_blocks - next));
         }
-        Ok(RegionMap {
-            regions,
-            owners,
-            total_blocks,
-        })
+        regions.shrink_to_fit();
+        map.regions = regions;
+        Ok(map)
     }
 
     /// Builds the map from files listed one entry per name, such as a reader's directory
@@ -194,14 +247,7 @@ impl RegionMap {
                 .1
                 .push(name);
         }
-        RegionMap::build(
-            total_blocks,
-            by_start.into_values().flat_map(|(extents, names)| {
-                extents
-                    .into_iter()
-                    .map(move |(lba, len)| (lba, len, names.clone()))
-            }),
-        )
+        RegionMap::build(total_blocks, by_start.into_values())
     }
 
     /// The regions in block order.
@@ -209,9 +255,14 @@ impl RegionMap {
         &self.regions
     }
 
-    /// The owners regions refer to; index 0 is always [`Owner::Structures`].
-    pub fn owners(&self) -> &[Owner] {
-        &self.owners
+    /// Owner `owner` (a [`Region::owner`]).
+    pub fn owner(&self, owner: u32) -> OwnerRef<'_> {
+        OwnerRef { map: self, owner }
+    }
+
+    /// How many owners there are, structures included.
+    pub fn owner_count(&self) -> usize {
+        self.owners.len()
     }
 
     /// The image size in blocks.
@@ -220,12 +271,20 @@ impl RegionMap {
     }
 
     /// The owner of `block`, or `None` past the end of the image.
-    pub fn owner_of(&self, block: u64) -> Option<&Owner> {
+    pub fn owner_of(&self, block: u64) -> Option<OwnerRef<'_>> {
         let i = self.regions.partition_point(|r| r.end() <= block);
         self.regions
             .get(i)
             .filter(|r| r.start <= block)
-            .map(|r| &self.owners[r.owner])
+            .map(|r| self.owner(r.owner))
+    }
+
+    fn name(&self, n: u32) -> &[u8] {
+        let start = match n {
+            0 => 0,
+            n => self.name_ends[n as usize - 1] as usize,
+        };
+        &self.name_bytes[start..self.name_ends[n as usize] as usize]
     }
 }
 
@@ -372,14 +431,13 @@ pub fn differing_regions(
 }
 
 /// The distinct owners of a set of regions, in block order, each once.
-pub fn owners_of(map: &RegionMap, regions: impl IntoIterator<Item = usize>) -> Vec<&Owner> {
+pub fn owners_of(map: &RegionMap, regions: impl IntoIterator<Item = usize>) -> Vec<Owner> {
     let mut seen = vec![false; map.owners.len()];
     let mut owners = Vec::new();
     for i in regions {
         let owner = map.regions[i].owner;
-        if !seen[owner] {
-            seen[owner] = true;
-            owners.push(&map.owners[owner]);
+        if !std::mem::replace(&mut seen[owner as usize], true) {
+            owners.push(map.owner(owner).to_owner());
         }
     }
     owners
@@ -404,11 +462,10 @@ mod tests {
         RegionMap::build(
             40,
             vec![
-                (22, 4096, name("b.bin")),
-                (24, 2048, name("b.bin")),
-                (20, 3000, name("a.txt")),
-                (30, 1, name("dir/c")),
-                (35, 0, name("empty")),
+                (vec![(22, 4096), (24, 2048)], name("b.bin")),
+                (vec![(20, 3000)], name("a.txt")),
+                (vec![(30, 1)], name("dir/c")),
+                (vec![(35, 0)], name("empty")),
             ],
         )
         .unwrap()
@@ -420,7 +477,7 @@ mod tests {
         let spans: Vec<(u64, u64, String)> = map
             .regions()
             .iter()
-            .map(|r| (r.start, r.blocks, map.owners()[r.owner].to_string()))
+            .map(|r| (r.start, r.blocks, map.owner(r.owner).to_string()))
             .collect();
         let structures = Owner::Structures.to_string();
         assert_eq!(
@@ -435,19 +492,22 @@ mod tests {
             ]
         );
         assert_eq!(map.owner_of(21).unwrap().to_string(), "/a.txt");
-        assert_eq!(map.owner_of(39), Some(&Owner::Structures));
-        assert_eq!(map.owner_of(40), None);
+        assert!(map.owner_of(39).unwrap().is_structures());
+        assert!(map.owner_of(40).is_none());
     }
 
     #[test]
     fn inconsistent_layouts_are_refused() {
-        let overlap =
-            RegionMap::build(10, vec![(2, 4096, name("x")), (3, 10, name("y"))]).unwrap_err();
+        let overlap = RegionMap::build(
+            10,
+            vec![(vec![(2, 4096)], name("x")), (vec![(3, 10)], name("y"))],
+        )
+        .unwrap_err();
         assert!(
             overlap.to_string().contains("/x") && overlap.to_string().contains("/y"),
             "{overlap}"
         );
-        let past = RegionMap::build(10, vec![(9, 4096, name("big"))]).unwrap_err();
+        let past = RegionMap::build(10, vec![(vec![(9, 4096)], name("big"))]).unwrap_err();
         assert!(matches!(
             past,
             RegionError::PastEnd {

@@ -176,17 +176,14 @@ pub fn compare(
             Some(want) => actual.regions.get(i) != Some(&want),
             None => false,
         });
-    let mismatched: Vec<Owner> = owners_of(map, differing).into_iter().cloned().collect();
+    let mismatched: Vec<Owner> = owners_of(map, differing);
     let unreadable_regions = sectors.unreadable().flat_map(|run| {
         let regions = map.regions();
         let first = regions.partition_point(|r| r.end() <= run.start);
         let last = regions.partition_point(|r| r.start < run.start + run.blocks);
         first..last
     });
-    let unreadable: Vec<Owner> = owners_of(map, unreadable_regions.collect::<Vec<_>>())
-        .into_iter()
-        .cloned()
-        .collect();
+    let unreadable: Vec<Owner> = owners_of(map, unreadable_regions.collect::<Vec<_>>());
     // A file that is unreadable is reported as such, not also as different.
     let mismatched = mismatched
         .into_iter()
@@ -345,18 +342,17 @@ pub fn against_manifest<T: Transport>(
         .collect();
     let mut conflicting = Vec::new();
     for (i, region) in map.regions().iter().enumerate() {
-        if let Owner::File { names } = &map.owners()[region.owner] {
-            let wanted: Vec<[u8; 32]> = names
-                .iter()
-                .filter_map(|n| by_path.get(n.as_slice()).copied())
-                .collect();
-            if let Some(first) = wanted.first() {
-                if wanted.iter().any(|w| w != first) {
-                    // Two names of one file listed with different hashes: one is wrong.
-                    conflicting.push(map.owners()[region.owner].clone());
-                }
-                expected[i] = Some(*first);
+        let owner = map.owner(region.owner);
+        let wanted: Vec<[u8; 32]> = owner
+            .names()
+            .filter_map(|n| by_path.get(n).copied())
+            .collect();
+        if let Some(first) = wanted.first() {
+            if wanted.iter().any(|w| w != first) {
+                // Two names of one file listed with different hashes: one is wrong.
+                conflicting.push(owner.to_owner());
             }
+            expected[i] = Some(*first);
         }
     }
 
@@ -500,9 +496,12 @@ pub fn with_file_hashes(
     map.regions()
         .iter()
         .enumerate()
-        .map(|(i, region)| match &map.owners()[region.owner] {
-            Owner::Structures => structures.regions.get(i).copied(),
-            Owner::File { names } => file_hash(&names[0]),
+        .map(|(i, region)| {
+            let owner = map.owner(region.owner);
+            match owner.names().next() {
+                None => structures.regions.get(i).copied(),
+                Some(first) => file_hash(first),
+            }
         })
         .collect()
 }

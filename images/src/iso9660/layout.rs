@@ -173,6 +173,43 @@ pub struct PlannedFile {
     pub origin: FileOrigin,
 }
 
+/// One data file of a [`Layout`], as [`Layout::data_files`] yields it.
+#[derive(Debug, Clone, Copy)]
+pub struct DataFileRef<'a> {
+    layout: &'a Layout,
+    data: u32,
+}
+
+impl<'a> DataFileRef<'a> {
+    /// Its size in bytes.
+    pub fn size(&self) -> u64 {
+        self.layout.data[self.data as usize].size
+    }
+
+    /// Where its bytes are, in order (more than one extent from 4 GiB on).
+    pub fn extents(&self) -> Vec<Extent> {
+        self.layout.extents_of(self.data)
+    }
+
+    /// Its names (paths from the image root): the first, then any hard links.
+    pub fn names(&self) -> impl Iterator<Item = Vec<u8>> + 'a {
+        let layout = self.layout;
+        layout.data[self.data as usize]
+            .names
+            .iter()
+            .map(move |&node| layout.node_path(node))
+    }
+
+    /// Where its bytes come from.
+    pub fn origin(&self) -> FileOrigin {
+        match self.layout.data[self.data as usize].source {
+            DataSource::Source => FileOrigin::Source,
+            DataSource::Generated(_) => FileOrigin::Generated,
+            DataSource::Manifest => FileOrigin::Manifest,
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub(crate) enum NodeKind {
     Directory { dir: u32 },
@@ -820,22 +857,24 @@ impl Layout {
 
     /// Every file with data on the disc, in LBA order (the manifest, if any, last).
     pub fn files(&self) -> Vec<PlannedFile> {
-        (0..self.data.len() as u32)
-            .map(|data| {
-                let file = &self.data[data as usize];
+        self.data_files()
+            .map(|file| {
+                let mut names = file.names();
                 PlannedFile {
-                    path: self.node_path(file.names[0]),
-                    hard_links: file.names[1..].iter().map(|&n| self.node_path(n)).collect(),
-                    size: file.size,
-                    extents: self.extents_of(data),
-                    origin: match file.source {
-                        DataSource::Source => FileOrigin::Source,
-                        DataSource::Generated(_) => FileOrigin::Generated,
-                        DataSource::Manifest => FileOrigin::Manifest,
-                    },
+                    path: names.next().expect("a data file has a name"),
+                    hard_links: names.collect(),
+                    size: file.size(),
+                    extents: file.extents(),
+                    origin: file.origin(),
                 }
             })
             .collect()
+    }
+
+    /// The same files one at a time, building nothing for the whole tree: a caller that keeps
+    /// only part of each (the burn's region map) stays small on a 100 000-file tree.
+    pub fn data_files(&self) -> impl Iterator<Item = DataFileRef<'_>> + '_ {
+        (0..self.data.len() as u32).map(move |data| DataFileRef { layout: self, data })
     }
 
     /// What the block at `lba` holds.

@@ -22,7 +22,7 @@ pub use entry::{
     scan_tree_with,
 };
 pub use layout::{
-    BlockOwner, Extent, FileOrigin, GeneratedFile, ImageOptions, Layout, LayoutError,
+    BlockOwner, DataFileRef, Extent, FileOrigin, GeneratedFile, ImageOptions, Layout, LayoutError,
     MANIFEST_NAME, PlannedFile,
 };
 pub use reader::{FileReader, IsoEntry, IsoEntryKind, IsoImage, ReadError, TreeKind, VolumeInfo};
