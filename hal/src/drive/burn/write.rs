@@ -4,10 +4,11 @@
 //! while burning (burning-anchors.md B.4): "long write in progress" (2/04/08) and the other
 //! "busy" answers mean the drive's buffer is full, so we wait about as long as it needs to
 //! drain a quarter of it (from READ BUFFER CAPACITY, as growisofs does for half) and resend
-//! the very same WRITE. The first WRITE waits for the host buffer to fill. Other errors are retried only where a retry cannot duplicate or skip data: on
-//! sequential media after reading the next writable address back, on overwritable media
-//! always (rewriting a block is harmless). A drive that stops answering is reset as the last
-//! step of recovery and the burn fails; it is never resumed.
+//! the very same WRITE. The first WRITE waits for the host buffer to fill. Other errors are
+//! retried only where a retry cannot duplicate or skip data: on sequential media after
+//! reading the next writable address back, on overwritable media always (rewriting a block
+//! is harmless). A drive that stops answering is reset as the last step of recovery and the
+//! burn fails; it is never resumed.
 
 use std::io;
 use std::time::{Duration, Instant};
