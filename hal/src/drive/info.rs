@@ -193,14 +193,20 @@ fn format_state(
 }
 
 /// The profiles the drive can write, from its write features (MMC-5 profile/feature
-/// tables; mmc.md 1.1).
-fn writable_profiles(config: &Configuration) -> Vec<Profile> {
+/// tables; mmc.md 1.1). Incremental recording being current (0021h) also makes the current
+/// DVD-R/-RW profile writable, and a restricted-overwrite DVD-RW needs feature 0026h or the
+/// DVD-RW bit of 002Fh.
+pub(crate) fn writable_profiles(config: &Configuration) -> Vec<Profile> {
     let listed: Vec<Profile> = config.profiles().iter().map(|e| e.profile).collect();
     let f = |code| config.feature(code).map(|d| &d.feature);
     let cd_tao = f(feature::CD_TRACK_AT_ONCE);
     let cd_rw = matches!(cd_tao, Some(Feature::CdTrackAtOnce { cd_rw: true, .. }));
     let dvd_r = f(feature::DVD_R_RW_WRITE);
     let dvd_rw = matches!(dvd_r, Some(Feature::DvdRWrite { dvd_rw: true, .. }));
+    let incremental_now = |p: &Profile| {
+        *p == config.current_profile && config.is_current(feature::INCREMENTAL_STREAMING_WRITABLE)
+    };
+    let restricted_overwrite = config.feature(feature::RESTRICTED_OVERWRITE).is_some();
     let dvd_r_dl = matches!(
         dvd_r,
         Some(Feature::DvdRWrite {
@@ -231,9 +237,10 @@ fn writable_profiles(config: &Configuration) -> Vec<Profile> {
         .filter(|p| match p {
             Profile::CdR => cd_tao.is_some(),
             Profile::CdRw => cd_rw,
-            Profile::DvdRSequential => dvd_r.is_some(),
-            Profile::DvdRwSequential | Profile::DvdRwRestrictedOverwrite => dvd_rw,
-            Profile::DvdRDualLayerSequential => dvd_r_dl,
+            Profile::DvdRSequential => dvd_r.is_some() || incremental_now(p),
+            Profile::DvdRwSequential => dvd_rw || incremental_now(p),
+            Profile::DvdRwRestrictedOverwrite => dvd_rw || restricted_overwrite,
+            Profile::DvdRDualLayerSequential => dvd_r_dl || incremental_now(p),
             Profile::DvdPlusRw => plus_rw,
             Profile::DvdPlusR => plus_r,
             Profile::DvdPlusRDualLayer => plus_r_dl,

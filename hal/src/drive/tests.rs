@@ -826,3 +826,25 @@ fn blank_media_reporting_nwa_minus_150_starts_at_the_track_start() {
     assert_eq!(m.next_writable, Some(0));
     assert!(m.last_track_damaged);
 }
+
+#[test]
+fn incremental_recording_alone_makes_the_current_dvd_r_writable() {
+    use crate::mmc::config::Configuration;
+    // Current profile DVD-R (0011h); features 0000h (DVD-R, current) and 0021h (current),
+    // but no 002Fh.
+    let mut bytes = vec![0, 0, 0, 0, 0, 0, 0x00, 0x11];
+    bytes.extend([0x00, 0x00, 0x03, 4, 0x00, 0x11, 0x01, 0x00]);
+    bytes.extend([0x00, 0x21, 0x01, 4, 0, 0, 0, 0]);
+    let len = (bytes.len() - 4) as u32;
+    bytes[..4].copy_from_slice(&len.to_be_bytes());
+    let config = Configuration::parse(&bytes).unwrap();
+    assert_eq!(
+        super::info::writable_profiles(&config),
+        vec![Profile::DvdRSequential]
+    );
+
+    // With 0021h not current, nothing says the drive can write it.
+    bytes[18] = 0x00;
+    let config = Configuration::parse(&bytes).unwrap();
+    assert!(super::info::writable_profiles(&config).is_empty());
+}

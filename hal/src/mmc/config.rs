@@ -101,6 +101,8 @@ pub mod feature {
     pub const INCREMENTAL_STREAMING_WRITABLE: u16 = 0x0021;
     /// Formattable.
     pub const FORMATTABLE: u16 = 0x0023;
+    /// Restricted overwrite (DVD-RW formatted for random writes).
+    pub const RESTRICTED_OVERWRITE: u16 = 0x0026;
     /// DVD+RW.
     pub const DVD_PLUS_RW: u16 = 0x002a;
     /// DVD+R.

@@ -9,8 +9,9 @@
 use std::fmt;
 
 use super::{BurnError, BurnOptions, BurnPlan, Method, Preparation, SpeedRequest};
+use crate::drive::info::writable_profiles;
 use crate::drive::{BLOCK_SIZE, Drive, FormatState, MediaInfo};
-use crate::mmc::config::{Feature, GetConfiguration, feature};
+use crate::mmc::config::{GetConfiguration, feature};
 use crate::mmc::disc::{DiscStatus, SessionState};
 use crate::mmc::track::TrackAddress;
 use crate::mmc::write::{FormatType, FormatUnit};
@@ -213,7 +214,8 @@ pub(super) fn plan<T: Transport>(
     if erases_data && !options.erase {
         return Err(BurnError::HoldsData { profile });
     }
-    if !drive_can_write(&config, profile) {
+    // Burning without the write feature would only end in a confusing error half-way.
+    if !writable_profiles(&config).contains(&profile) {
         return Err(BurnError::DriveCannotWrite { device, profile });
     }
 
@@ -301,40 +303,6 @@ fn dvd_minus_method(
         Some(Method::DvdMinusDiscAtOnce)
     } else {
         None
-    }
-}
-
-/// The drive has the write feature this profile needs (burning without it only ends in a
-/// confusing error half-way).
-fn drive_can_write(config: &crate::mmc::config::Configuration, profile: Profile) -> bool {
-    let has = |code| config.feature(code).map(|d| &d.feature);
-    match profile {
-        Profile::CdR | Profile::CdRw => has(feature::CD_TRACK_AT_ONCE).is_some(),
-        Profile::DvdRSequential | Profile::DvdRDualLayerSequential => {
-            has(feature::DVD_R_RW_WRITE).is_some()
-                || config.is_current(feature::INCREMENTAL_STREAMING_WRITABLE)
-        }
-        Profile::DvdRwSequential | Profile::DvdRwRestrictedOverwrite => {
-            matches!(
-                has(feature::DVD_R_RW_WRITE),
-                Some(Feature::DvdRWrite { dvd_rw: true, .. })
-            ) || config.is_current(feature::INCREMENTAL_STREAMING_WRITABLE)
-                || profile == Profile::DvdRwRestrictedOverwrite
-        }
-        Profile::DvdPlusRw => matches!(
-            has(feature::DVD_PLUS_RW),
-            Some(Feature::DvdPlusRw { write: true, .. })
-        ),
-        Profile::DvdPlusR => matches!(
-            has(feature::DVD_PLUS_R),
-            Some(Feature::DvdPlusR { write: true })
-        ),
-        Profile::DvdPlusRDualLayer => matches!(
-            has(feature::DVD_PLUS_R_DUAL_LAYER),
-            Some(Feature::DvdPlusRDualLayer { write: true })
-        ),
-        Profile::BdRSequential | Profile::BdRe => has(feature::BD_WRITE).is_some(),
-        _ => false,
     }
 }
 
