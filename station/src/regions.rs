@@ -416,20 +416,6 @@ impl<'m> RegionHasher<'m> {
     }
 }
 
-/// Regions whose hashes differ between what was meant and what was read, as indexes into
-/// the map's regions. A region missing from either side (a short read) counts as different.
-pub fn differing_regions(
-    expected: &RegionHashes,
-    actual: &RegionHashes,
-    map: &RegionMap,
-) -> Vec<usize> {
-    (0..map.regions.len())
-        .filter(|&i| {
-            expected.regions.get(i).is_none() || expected.regions.get(i) != actual.regions.get(i)
-        })
-        .collect()
-}
-
 /// The distinct owners of a set of regions, in block order, each once.
 pub fn owners_of(map: &RegionMap, regions: impl IntoIterator<Item = usize>) -> Vec<Owner> {
     let mut seen = vec![false; map.owners.len()];
@@ -451,6 +437,22 @@ pub fn hex(hash: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Regions whose hashes differ between what was meant and what was read, as indexes into
+    /// the map's regions; a region missing from either side (a short read) counts as
+    /// different, the rule `verify::compare` applies to reports.
+    fn differing_regions(
+        expected: &RegionHashes,
+        actual: &RegionHashes,
+        map: &RegionMap,
+    ) -> Vec<usize> {
+        (0..map.regions().len())
+            .filter(|&i| {
+                expected.regions.get(i).is_none()
+                    || expected.regions.get(i) != actual.regions.get(i)
+            })
+            .collect()
+    }
 
     fn name(s: &str) -> Vec<Vec<u8>> {
         vec![s.as_bytes().to_vec()]

@@ -11,8 +11,8 @@ use burnstation_hal::drive::{BurnOptions, SpeedRequest};
 use burnstation_hal::ring::DEFAULT_RING_BYTES;
 
 use super::device::DeviceArg;
-use super::hex;
 use super::progress::Progress;
+use burnstation::regions::hex;
 
 /// Arguments of `burnstation burn`.
 #[derive(Debug, clap::Args)]

@@ -9,7 +9,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use anyhow::{Context, Result};
 use burnstation_images::iso9660::{ImageOptions, ImageStream, Layout, scan_tree};
 
-use super::hex;
+use burnstation::regions::hex;
 
 /// Arguments of `burnstation image`.
 #[derive(Debug, clap::Args)]

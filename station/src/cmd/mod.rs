@@ -50,8 +50,3 @@ impl Command {
         }
     }
 }
-
-/// Lower-case hexadecimal of a digest.
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
