@@ -233,7 +233,7 @@ fn burn_tree<T: Transport>(
         drive,
         &map,
         expected,
-        Some(digest.image_sha256),
+        digest.image_sha256,
         options,
         events,
         cancel,
@@ -258,21 +258,15 @@ fn burn_image<T: Transport>(
         path: path.to_path_buf(),
         source,
     };
-    let bytes = std::fs::metadata(path).map_err(image_err)?.len();
-    if bytes == 0 || bytes % 2048 != 0 {
-        return Err(VerifyError::NotBlocks {
-            path: path.to_path_buf(),
-            bytes,
-        }
-        .into());
-    }
-    // Name the files of the image where it is one we can read, for the verify report.
-    let map = match verify::image_map(path, bytes / 2048) {
-        Ok(map) => map,
-        Err(VerifyError::Image { source, .. }) => return Err(image_err(source)),
-        Err(e) => return Err(e.into()),
+    let from_verify = |e| match e {
+        VerifyError::Image { source, .. } => image_err(source),
+        other => JobError::Verify(other),
     };
-    let plan = drive.plan_burn(bytes / 2048, &options.burn)?;
+    let blocks = verify::image_blocks(path).map_err(from_verify)?;
+    let bytes = blocks * 2048;
+    // Name the files of the image where it is one we can read, for the verify report.
+    let map = verify::image_map(path, blocks).map_err(from_verify)?;
+    let plan = drive.plan_burn(blocks, &options.burn)?;
     events(JobEvent::Planned {
         plan: plan.clone(),
         files: 0,
@@ -295,15 +289,7 @@ fn burn_image<T: Transport>(
     let image_sha256 = produced.regions.image;
     let expected: Vec<Option<[u8; 32]>> =
         produced.regions.regions.iter().copied().map(Some).collect();
-    let verify = read_back(
-        drive,
-        &map,
-        expected,
-        Some(image_sha256),
-        options,
-        events,
-        cancel,
-    )?;
+    let verify = read_back(drive, &map, expected, image_sha256, options, events, cancel)?;
     Ok(JobOutcome {
         burn,
         image_bytes: bytes,
@@ -409,7 +395,7 @@ fn read_back<T: Transport>(
     drive: &mut Drive<T>,
     map: &RegionMap,
     expected: Vec<Option<[u8; 32]>>,
-    image_sha256: Option<[u8; 32]>,
+    image_sha256: [u8; 32],
     options: &JobOptions,
     events: &mut dyn FnMut(JobEvent),
     cancel: &Cancel,
@@ -431,7 +417,7 @@ fn read_back<T: Transport>(
         cancel,
     )
     .map_err(|e| JobError::Verify(e.into()))?;
-    let image_matches = image_sha256.map(|want| want == actual.image);
+    let image_matches = Some(image_sha256 == actual.image);
     Ok(Some(compare(
         map,
         &expected,

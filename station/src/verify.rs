@@ -264,20 +264,30 @@ pub fn image_map(path: &Path, blocks: u64) -> Result<RegionMap, VerifyError> {
     })
 }
 
-/// The region map of an image file and its hashes.
-pub fn image_regions(path: &Path) -> Result<(RegionMap, RegionHashes), VerifyError> {
-    let err = |source| VerifyError::Image {
-        path: path.to_path_buf(),
-        source,
-    };
-    let bytes = std::fs::metadata(path).map_err(err)?.len();
+/// The size of an image file in 2048-byte blocks, refusing a file that is not whole blocks.
+pub fn image_blocks(path: &Path) -> Result<u64, VerifyError> {
+    let bytes = std::fs::metadata(path)
+        .map_err(|source| VerifyError::Image {
+            path: path.to_path_buf(),
+            source,
+        })?
+        .len();
     if bytes % 2048 != 0 || bytes == 0 {
         return Err(VerifyError::NotBlocks {
             path: path.to_path_buf(),
             bytes,
         });
     }
-    let map = image_map(path, bytes / 2048)?;
+    Ok(bytes / 2048)
+}
+
+/// The region map of an image file and its hashes.
+pub fn image_regions(path: &Path) -> Result<(RegionMap, RegionHashes), VerifyError> {
+    let err = |source| VerifyError::Image {
+        path: path.to_path_buf(),
+        source,
+    };
+    let map = image_map(path, image_blocks(path)?)?;
     let mut hasher = RegionHasher::new(&map);
     let mut file = File::open(path).map_err(err)?;
     let mut buf = vec![0u8; 1 << 20];
@@ -301,36 +311,39 @@ pub fn against_manifest<T: Transport>(
     events: &mut dyn FnMut(ReadProgress),
     cancel: &Cancel,
 ) -> Result<VerifyReport, VerifyError> {
+    // A manifest kept elsewhere is read first: a wrong path fails before the drive works.
+    let kept = manifest
+        .map(|path| {
+            std::fs::read(path).map_err(|source| VerifyError::ManifestFile {
+                path: path.to_path_buf(),
+                source,
+            })
+        })
+        .transpose()?;
     drive.wait_until_ready(std::time::Duration::from_secs(60))?;
     let readable = drive.media()?.readable_blocks;
-    let (volume_blocks, entries, disc_manifest) = {
+    let (volume_blocks, entries, manifest_bytes) = {
         let mut reader = DiscReader::new(drive, readable);
         let mut iso = IsoImage::open(&mut reader).map_err(VerifyError::NoFilesystem)?;
-        let volume_blocks = iso
-            .volume()
-            .volume_blocks
-            .min(readable.max(iso.volume().volume_blocks));
-        let entries: Vec<_> = iso.entries().to_vec();
-        let disc_manifest = match (manifest, iso.entry(MANIFEST_NAME.as_bytes()).cloned()) {
-            (None, Some(entry)) => {
+        let manifest_bytes = match kept {
+            Some(bytes) => bytes,
+            None => {
+                let entry = iso
+                    .entry(MANIFEST_NAME.as_bytes())
+                    .cloned()
+                    .ok_or(VerifyError::NoManifest)?;
                 let mut bytes = Vec::new();
                 iso.open_file(&entry)
                     .read_to_end(&mut bytes)
                     .map_err(VerifyError::ManifestOnDisc)?;
-                Some(bytes)
+                bytes
             }
-            (None, None) => return Err(VerifyError::NoManifest),
-            (Some(_), _) => None,
         };
-        (volume_blocks, entries, disc_manifest)
-    };
-    let manifest_bytes = match (manifest, disc_manifest) {
-        (Some(path), _) => std::fs::read(path).map_err(|source| VerifyError::ManifestFile {
-            path: path.to_path_buf(),
-            source,
-        })?,
-        (None, Some(bytes)) => bytes,
-        (None, None) => return Err(VerifyError::NoManifest),
+        (
+            iso.volume().volume_blocks,
+            iso.entries().to_vec(),
+            manifest_bytes,
+        )
     };
     let listed = parse_manifest(&manifest_bytes)?;
 
