@@ -22,7 +22,7 @@ fn burn_and_check(
     let (report, events) = rig
         .burn(&data, options)
         .unwrap_or_else(|e| panic!("{profile}: {e}"));
-    assert_eq!(report.method, expect_method, "{profile}");
+    assert_eq!(report.plan.method, expect_method, "{profile}");
 
     let unit = profile.family().unwrap().write_unit_blocks() as usize;
     let padded = BLOCKS.div_ceil(unit) * unit;
@@ -222,7 +222,7 @@ fn a_used_dvd_minus_rw_is_blanked_only_when_allowed_then_written_disc_at_once() 
     let (report, _) = rig.burn(&data, &options).unwrap();
     // A minimal blank takes incremental recording away (mmc.md 1.1): disc at once, with a
     // reservation of exactly the padded size and no CLOSE.
-    assert_eq!(report.method, Method::DvdMinusDiscAtOnce);
+    assert_eq!(report.plan.method, Method::DvdMinusDiscAtOnce);
     assert_eq!(
         rig.actions(),
         [

@@ -256,10 +256,9 @@ pub enum BurnEvent {
 /// What a finished burn did.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BurnReport {
-    /// The plan that was carried out.
+    /// The plan that was carried out (its method is the one used: a DVD-RW that is blanked
+    /// first is planned as disc at once from the start).
     pub plan: BurnPlan,
-    /// The method actually used (a blanked DVD-RW may fall back to disc at once).
-    pub method: Method,
     /// Time spent writing (not preparing or closing).
     pub writing_time: Duration,
     /// Time of the whole burn.

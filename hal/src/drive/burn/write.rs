@@ -137,7 +137,6 @@ pub(super) fn burn<T: Transport>(
     let writing_time = result?;
     Ok(BurnReport {
         plan: plan.clone(),
-        method: plan.method,
         writing_time,
         total_time: started.elapsed(),
         drive_busy_waits,
