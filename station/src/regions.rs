@@ -4,7 +4,7 @@
 //! image differs". So an image is cut into regions (block ranges): each file's extents, and
 //! everything else ("filesystem structures": descriptors, directories, path tables, padding).
 //! While the image streams towards the drive, a [`RegionHasher`] computes one SHA-256 per
-//! region; read-back computes the same over what the disc returns, and [`compare`] turns the
+//! region; read-back computes the same over what the disc returns, and [`crate::verify::compare`] turns the
 //! differences into owners a person can act on.
 //!
 //! A region map is built from whatever knows the layout: the writer's plan for a tree we
