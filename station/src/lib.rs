@@ -6,6 +6,7 @@
 //! prints: the `burnstation` binary (`src/main.rs`) is the only place that talks to a person.
 #![deny(clippy::print_stdout, clippy::print_stderr, clippy::exit)]
 
+pub mod config;
 pub mod device;
 pub mod job;
 pub mod regions;
