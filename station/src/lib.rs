@@ -8,6 +8,10 @@
 
 pub mod config;
 pub mod device;
+pub mod events;
 pub mod job;
+pub mod logging;
+pub mod notify;
 pub mod regions;
+pub mod schedule;
 pub mod verify;
