@@ -14,4 +14,6 @@ pub mod logging;
 pub mod notify;
 pub mod regions;
 pub mod schedule;
+pub mod snapshots;
+pub mod sync;
 pub mod verify;

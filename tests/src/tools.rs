@@ -99,6 +99,26 @@ pub const SHA256SUM: Tool = Tool {
     program: "sha256sum",
     package: "coreutils",
 };
+/// The OpenSSH server the sync tests copy from.
+pub const SSHD: Tool = Tool {
+    program: "sshd",
+    package: "openssh-server",
+};
+/// The OpenSSH client (the sync runs it under rsync; the harness asks it for its version).
+pub const SSH: Tool = Tool {
+    program: "ssh",
+    package: "openssh-client",
+};
+/// Makes the test sshd's host key and its client's key.
+pub const SSH_KEYGEN: Tool = Tool {
+    program: "ssh-keygen",
+    package: "openssh-client",
+};
+/// What the station syncs with, on both ends of the test connection.
+pub const RSYNC: Tool = Tool {
+    program: "rsync",
+    package: "rsync",
+};
 /// Decompresses `.ko.xz` modules (Debian 13 and later compress them).
 pub const XZ: Tool = Tool {
     program: "xz",

@@ -18,7 +18,8 @@ pub const BUILD: &[&str] = &[
 ];
 
 /// What the tests need beyond the build: the independent ISO readers every image is checked
-/// against, and the emulated burner (tgt + QEMU) of the system tests.
+/// against, the emulated burner (tgt + QEMU) of the system tests, and the OpenSSH server and
+/// rsync the sync tests copy from.
 pub const TEST: &[&str] = &[
     "xorriso",
     "genisoimage",
@@ -33,6 +34,10 @@ pub const TEST: &[&str] = &[
     "e2fsprogs",
     // Debian 13 and later ship .ko.xz kernel modules; the guest build unpacks them.
     "xz-utils",
+    // The sync tests: a real rsync over ssh from a private sshd on loopback.
+    "openssh-server",
+    "openssh-client",
+    "rsync",
 ];
 
 /// What the benchmarks compare against, and `time` (GNU), which reports a child's peak RSS.
