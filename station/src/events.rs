@@ -182,6 +182,10 @@ pub struct Progress {
     pub done_bytes: u64,
     /// Bytes in all, when known.
     pub total_bytes: Option<u64>,
+    /// Items (files) done, when the stage counts them.
+    pub items_done: Option<u64>,
+    /// Items in all, when known.
+    pub items_total: Option<u64>,
     /// Current rate.
     pub bytes_per_second: Option<f64>,
     /// Time left, when it can be told.
@@ -191,11 +195,16 @@ pub struct Progress {
 }
 
 impl Progress {
-    /// Done as a fraction of the total (0 to 1), when the total is known.
+    /// Done as a fraction of the total (0 to 1): of the bytes when their total is known,
+    /// else of the items.
     pub fn fraction(&self) -> Option<f64> {
-        self.total_bytes
-            .filter(|total| *total > 0)
-            .map(|total| (self.done_bytes as f64 / total as f64).min(1.0))
+        let of = |done: u64, total: Option<u64>| {
+            total
+                .filter(|total| *total > 0)
+                .map(|total| (done as f64 / total as f64).min(1.0))
+        };
+        of(self.done_bytes, self.total_bytes)
+            .or_else(|| of(self.items_done.unwrap_or(0), self.items_total))
     }
 }
 
@@ -461,6 +470,8 @@ mod tests {
             disc: None,
             done_bytes: done,
             total_bytes: Some(1000),
+            items_done: None,
+            items_total: None,
             bytes_per_second: Some(10.0),
             eta_seconds: Some(99),
             buffer_fill: None,

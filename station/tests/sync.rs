@@ -137,8 +137,16 @@ fn a_full_sync_makes_a_snapshot_equal_to_the_source() {
         .expect("progress events");
     assert_eq!(last.stage, Stage::Sync);
     assert_eq!(last.total_bytes, Some(last.done_bytes));
-    assert_eq!(last.done_bytes, outcome.tree_bytes);
-    assert!(outcome.tree_bytes > 0);
+    assert_eq!(last.fraction(), Some(1.0));
+    // A first sync copies every file; rsync counts the entries with the top folder itself.
+    let stats = outcome.stats;
+    assert_eq!(last.done_bytes, stats.transferred_bytes);
+    assert_eq!(
+        stats.files,
+        common::walk(&scene.source).len() as u64 + 1,
+        "{stats:?}"
+    );
+    assert!(stats.transferred_bytes > 0 && stats.tree_bytes >= stats.transferred_bytes);
 }
 
 #[test]
@@ -158,6 +166,8 @@ fn a_second_sync_links_unchanged_files_and_copies_the_changed_one() {
         outcome.linked_to.as_ref().map(Snapshot::name),
         Some(first.name())
     );
+    assert_eq!(outcome.stats.files_transferred, 1, "{:?}", outcome.stats);
+    assert_eq!(outcome.stats.transferred_bytes, 25, "{:?}", outcome.stats);
     same_tree(&scene.source, &second);
 
     let (_, second_inodes) = fingerprint(&second);

@@ -5,11 +5,13 @@ pub mod burn;
 pub mod device;
 pub mod drives;
 pub mod eject;
+pub mod exit;
 pub mod finalize;
 pub mod image;
 pub mod ls;
 pub mod media;
 pub mod progress;
+pub mod sync;
 pub mod verify;
 
 use clap::Subcommand;
@@ -33,6 +35,9 @@ pub enum Command {
     Image(image::ImageArgs),
     /// List the Rock Ridge tree of a disc image, like `ls -l`.
     Ls(ls::LsArgs),
+    /// Copy the backup tree from the server into a new snapshot now (exit 0 ok, 2 error,
+    /// 130 interrupted).
+    Sync(sync::SyncArgs),
 }
 
 impl Command {
@@ -47,6 +52,7 @@ impl Command {
             Command::Eject(args) => eject::run(args),
             Command::Image(args) => image::run(args),
             Command::Ls(args) => ls::run(args),
+            Command::Sync(args) => sync::run(args),
         }
     }
 }

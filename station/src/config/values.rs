@@ -161,6 +161,9 @@ impl TryFrom<String> for ByteSize {
 impl fmt::Display for ByteSize {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let bytes = self.0;
+        if bytes < 1024 {
+            return write!(f, "{bytes}B");
+        }
         for (unit, scale) in [("TiB", 1u64 << 40), ("GiB", 1 << 30), ("MiB", 1 << 20)] {
             if bytes >= scale {
                 return write!(f, "{:.1}{unit}", bytes as f64 / scale as f64);

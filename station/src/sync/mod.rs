@@ -25,9 +25,10 @@ use chrono::{DateTime, Utc};
 use tokio_util::sync::CancellationToken;
 
 pub use error::{Ended, Remote, SyncError, classify};
+pub use progress::RsyncStats;
 pub use rsync::{CONNECT_TIMEOUT, HOST_KEY_ALIAS};
 
-use crate::config::{Config, SshPublicKey};
+use crate::config::{ByteSize, Config, SshPublicKey};
 use crate::events::{EventBus, NoticeLevel};
 use crate::schedule::Clock;
 use crate::snapshots::{Snapshot, SnapshotStore};
@@ -91,8 +92,8 @@ pub struct SyncOutcome {
     pub snapshot: Snapshot,
     /// The snapshot whose unchanged files it links to.
     pub linked_to: Option<Snapshot>,
-    /// Bytes in the tree, as rsync counted them.
-    pub tree_bytes: u64,
+    /// What rsync counted: entries, bytes, and what it transferred.
+    pub stats: RsyncStats,
     /// How long it took.
     pub took: Duration,
 }
@@ -172,19 +173,22 @@ pub async fn sync(
         ));
     }
     let snapshot = store.promote(&lock, taken_at)?;
-    let tree_bytes = finished.last.map_or(0, |p| p.bytes);
+    let stats = finished.stats;
     events.notice(
         NoticeLevel::Info,
         format!(
-            "snapshot {} is complete ({})",
+            "snapshot {} is complete: {} entries, {}; {} files ({}) copied",
             snapshot.name(),
-            crate::config::ByteSize(tree_bytes)
+            stats.files,
+            ByteSize(stats.tree_bytes),
+            stats.files_transferred,
+            ByteSize(stats.transferred_bytes)
         ),
     );
     Ok(SyncOutcome {
         snapshot,
         linked_to: previous,
-        tree_bytes,
+        stats,
         took: started.elapsed(),
     })
 }

@@ -90,6 +90,55 @@ fn parse_clock(word: &str) -> Option<Duration> {
     Some(Duration::from_secs(seconds))
 }
 
+/// What `--stats` says at the end of a run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RsyncStats {
+    /// Entries in the tree (files, directories, links).
+    pub files: u64,
+    /// Regular files that were transferred (new or changed).
+    pub files_transferred: u64,
+    /// Bytes in the tree's regular files.
+    pub tree_bytes: u64,
+    /// Bytes of the files that were transferred.
+    pub transferred_bytes: u64,
+}
+
+impl RsyncStats {
+    /// Takes in one line of rsync's output; returns whether it was a statistics line.
+    ///
+    /// ```text
+    /// Number of files: 5 (reg: 2, dir: 2, link: 1)
+    /// Number of regular files transferred: 2
+    /// Total file size: 3000009 bytes
+    /// Total transferred file size: 3000006 bytes
+    /// ```
+    pub fn read_line(&mut self, line: &str) -> bool {
+        let Some((name, value)) = line.split_once(": ") else {
+            return false;
+        };
+        let first_number = || {
+            value
+                .split_whitespace()
+                .next()
+                .and_then(|n| n.replace(',', "").parse::<u64>().ok())
+        };
+        let field = match name.trim() {
+            "Number of files" => &mut self.files,
+            "Number of regular files transferred" => &mut self.files_transferred,
+            "Total file size" => &mut self.tree_bytes,
+            "Total transferred file size" => &mut self.transferred_bytes,
+            _ => return false,
+        };
+        match first_number() {
+            Some(number) => {
+                *field = number;
+                true
+            }
+            None => false,
+        }
+    }
+}
+
 /// Splits a byte stream into lines at `\r` or `\n`, keeping an unfinished line for later.
 #[derive(Debug, Default)]
 pub struct LineSplitter {
@@ -164,6 +213,28 @@ mod tests {
         ] {
             assert_eq!(parse_line(line), None, "{line}");
         }
+    }
+
+    #[test]
+    fn statistics_are_read_from_the_end_of_a_run() {
+        let output = "Number of files: 5 (reg: 2, dir: 2, link: 1)\n\
+                      Number of created files: 5 (reg: 2, dir: 2, link: 1)\n\
+                      Number of regular files transferred: 2\n\
+                      Total file size: 3000009 bytes\n\
+                      Total transferred file size: 3,000,006 bytes\n\
+                      Literal data: 3000006 bytes\n";
+        let mut stats = RsyncStats::default();
+        let read: Vec<bool> = output.lines().map(|l| stats.read_line(l)).collect();
+        assert_eq!(read, [true, false, true, true, true, false]);
+        assert_eq!(
+            stats,
+            RsyncStats {
+                files: 5,
+                files_transferred: 2,
+                tree_bytes: 3_000_009,
+                transferred_bytes: 3_000_006,
+            }
+        );
     }
 
     #[test]

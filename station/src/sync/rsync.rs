@@ -30,7 +30,7 @@ use tokio::process::{Child, Command};
 use tokio_util::sync::CancellationToken;
 
 use super::error::{Ended, Remote, SyncError};
-use super::progress::{LineSplitter, RsyncProgress, parse_line};
+use super::progress::{LineSplitter, RsyncProgress, RsyncStats, parse_line};
 use crate::events::{EventBus, Progress, Stage};
 
 /// The name the pinned host key is filed under in our `known_hosts`, whatever the server's
@@ -123,6 +123,7 @@ pub fn arguments(run: &Invocation<'_>) -> Vec<OsString> {
         // The totals come from the whole file list, so the percentage means something.
         "--no-inc-recursive",
         "--info=progress2",
+        "--stats",
         "--no-human-readable",
     ]
     .iter()
@@ -176,8 +177,8 @@ pub struct Finished {
     pub ended: Ended,
     /// What it wrote on stderr (the first and last lines).
     pub stderr: String,
-    /// Its last progress line.
-    pub last: Option<RsyncProgress>,
+    /// Its statistics (all zero unless it finished).
+    pub stats: RsyncStats,
 }
 
 /// Runs rsync, publishing its progress on `events`, until it ends or `cancel` is raised.
@@ -215,17 +216,20 @@ pub async fn run(
 
     let finished = {
         let watch = async {
-            let (last, stderr) =
-                tokio::join!(publish_progress(stdout, events), keep_stderr(stderr));
+            let incremental = run.link_dest.is_some();
+            let (stats, stderr) = tokio::join!(
+                publish_progress(stdout, events, incremental),
+                keep_stderr(stderr)
+            );
             let status = child.wait().await;
-            (status, last, stderr)
+            (status, stats, stderr)
         };
         tokio::select! {
             done = watch => Some(done),
             () = cancel.cancelled() => None,
         }
     };
-    let Some((status, last, stderr)) = finished else {
+    let Some((status, stats, stderr)) = finished else {
         stop(&mut child, group).await;
         return Err(SyncError::Cancelled);
     };
@@ -248,7 +252,7 @@ pub async fn run(
     Ok(Finished {
         ended,
         stderr,
-        last,
+        stats,
     })
 }
 
@@ -268,53 +272,77 @@ async fn stop(child: &mut Child, group: Option<Pid>) {
 }
 
 /// Reads rsync's stdout, publishing its progress at most every [`PROGRESS_EVERY`] (and the
-/// last line always); returns the last progress line.
+/// last line always), and returns the statistics it ends with.
 async fn publish_progress(
     stdout: Option<impl AsyncRead + Unpin>,
     events: &EventBus,
-) -> Option<RsyncProgress> {
-    let mut stdout = stdout?;
+    incremental: bool,
+) -> RsyncStats {
+    let mut stats = RsyncStats::default();
+    let Some(mut stdout) = stdout else {
+        return stats;
+    };
     let mut splitter = LineSplitter::default();
     let mut buffer = [0u8; 4096];
     let mut last = None;
     let mut published_at: Option<Instant> = None;
     let mut unpublished = false;
+    let mut take = |line: &str, last: &mut Option<RsyncProgress>| {
+        if let Some(progress) = parse_line(line) {
+            *last = Some(progress);
+            true
+        } else {
+            stats.read_line(line);
+            false
+        }
+    };
     loop {
         let read = match stdout.read(&mut buffer).await {
             Ok(0) | Err(_) => break,
             Ok(read) => read,
         };
         for line in splitter.push(&buffer[..read]) {
-            if let Some(progress) = parse_line(&line) {
-                last = Some(progress);
-                unpublished = true;
-            }
+            unpublished |= take(&line, &mut last);
         }
         let due = published_at.is_none_or(|at| at.elapsed() >= PROGRESS_EVERY);
-        if due && let Some(progress) = &last {
-            events.progress(as_event(progress));
+        if due
+            && unpublished
+            && let Some(progress) = &last
+        {
+            events.progress(as_event(progress, incremental));
             published_at = Some(Instant::now());
             unpublished = false;
         }
     }
-    if let Some(progress) = splitter.finish().as_deref().and_then(parse_line) {
-        last = Some(progress);
-        unpublished = true;
+    if let Some(line) = splitter.finish() {
+        unpublished |= take(&line, &mut last);
     }
     if unpublished && let Some(progress) = &last {
-        events.progress(as_event(progress));
+        events.progress(as_event(progress, incremental));
     }
-    last
+    stats
 }
 
-fn as_event(progress: &RsyncProgress) -> Progress {
+/// rsync's line as an event. Its bytes are the bytes transferred and its percentage is of
+/// the whole tree, so the total is only known on a first sync, where everything is
+/// transferred; after that (unchanged files are linked, not sent), progress is the count of
+/// files checked.
+fn as_event(progress: &RsyncProgress, incremental: bool) -> Progress {
+    let (total_bytes, eta) = if incremental {
+        (None, None)
+    } else {
+        (progress.total_estimate(), progress.eta())
+    };
+    let files = progress.files_to_check;
     Progress {
         stage: Stage::Sync,
         disc: None,
         done_bytes: progress.bytes,
-        total_bytes: progress.total_estimate(),
+        total_bytes,
+        items_done: files.map(|(left, all)| all.saturating_sub(left)),
+        items_total: files.map(|(_, all)| all),
         bytes_per_second: progress.bytes_per_second,
-        eta_seconds: progress.eta().map(|eta| eta.as_secs()),
+        eta_seconds: eta.map(|eta| eta.as_secs()),
         buffer_fill: None,
     }
 }
@@ -410,6 +438,7 @@ mod tests {
                 "--delete",
                 "--no-inc-recursive",
                 "--info=progress2",
+                "--stats",
                 "--no-human-readable",
                 "--partial-dir=/data/partial",
                 "--timeout=600",
