@@ -180,3 +180,41 @@ fn status_screens_put_the_one_thing_that_matters_in_large_type() {
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
+
+/// The QR code on the key page, read back off the drawn picture by zbar (an independent
+/// reader), holds the box's public key, at every size.
+#[test]
+fn the_key_page_qr_code_reads_back_as_the_public_key() {
+    let sample = gallery::typical()
+        .into_iter()
+        .find(|s| s.name == "box-key")
+        .unwrap();
+    let key = sample.view.box_key.clone().unwrap();
+    let want: Vec<&str> = key.split_whitespace().take(2).collect();
+    let dir = tempfile::tempdir().unwrap();
+    for target in targets() {
+        let (frame, _) = render(
+            &sample.view,
+            sample.page,
+            target.buttons,
+            target.size,
+            target.colour,
+        );
+        // zbar wants a few pixels per module; scale the picture as a phone camera would.
+        let path = dir.path().join(format!("{}.png", target.dir));
+        std::fs::write(&path, frame.to_png(4)).unwrap();
+        let out = std::process::Command::new("zbarimg")
+            .args(["--quiet", "--raw", "-Sdisable", "-Sqrcode.enable"])
+            .arg(&path)
+            .output()
+            .expect("zbarimg (zbar-tools) is installed by cargo xtask test");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(
+            text.trim(),
+            want.join(" "),
+            "{}: {}",
+            target.dir,
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}

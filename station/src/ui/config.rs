@@ -527,7 +527,7 @@ impl Default for ButtonsConfig {
 pub enum ButtonsKind {
     /// No buttons: the box burns by itself (`[burn] start = "auto"`).
     None,
-    /// The buttons of the display's board preset.
+    /// The buttons of the display's board preset (none without a display).
     #[default]
     Preset,
     /// The GPIO lines in `lines`.
@@ -568,6 +568,8 @@ impl ButtonsConfig {
                 }
                 match preset(display.kind) {
                     Some(p) => p.buttons.to_vec(),
+                    // No display board, no board buttons.
+                    None if display.kind == DisplayKind::None => return Ok(None),
                     None => {
                         return Err(bad(
                             "buttons",
