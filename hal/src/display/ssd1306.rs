@@ -29,7 +29,9 @@ impl std::fmt::Debug for Ssd1306Panel {
     }
 }
 
-/// The driver's size is a type; the station picks it from the settings at run time.
+/// The driver's size is a type; the station picks it from the settings at run time. One
+/// panel lives for the whole run, so the smaller variant's unused bytes do not matter.
+#[allow(clippy::large_enum_variant)]
 enum Sized1306 {
     W128H64(Driver<DisplaySize128x64>),
     W128H32(Driver<DisplaySize128x32>),

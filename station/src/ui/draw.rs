@@ -156,9 +156,7 @@ where
             target,
             title_font,
             &title,
-            m as i32,
-            inner,
-            1,
+            (m as i32, inner, 1),
             HorizontalAlignment::Left,
             palette.title_text,
         ),
@@ -178,9 +176,7 @@ where
                 target,
                 font,
                 &hint,
-                m as i32,
-                inner,
-                top,
+                (m as i32, inner, top),
                 HorizontalAlignment::Center,
                 palette.quiet,
             ),
@@ -344,13 +340,13 @@ where
     let center = HorizontalAlignment::Center;
     let small = &REGULAR[layout.detail_font];
     if let Some(lead) = &layout.lead {
-        let r = text::draw_line(target, small, lead, left, w, y, center, palette.text);
+        let r = text::draw_line(target, small, lead, (left, w, y), center, palette.text);
         drawn.add(Part::Lead, r);
         y += text::line_height(small) as i32;
     }
     let big = &BOLD[layout.headline_font];
     for line in &layout.headline {
-        let r = text::draw_line(target, big, line, left, w, y, center, palette.headline);
+        let r = text::draw_line(target, big, line, (left, w, y), center, palette.headline);
         drawn.add(Part::Headline, r);
         y += text::line_height(big) as i32;
     }
@@ -365,7 +361,7 @@ where
         y += gap as i32;
     }
     for line in &details {
-        let r = text::draw_line(target, small, line, left, w, y, center, palette.text);
+        let r = text::draw_line(target, small, line, (left, w, y), center, palette.text);
         drawn.add(Part::Detail, r);
         y += text::line_height(small) as i32;
     }
@@ -432,9 +428,7 @@ where
                 target,
                 font,
                 line,
-                left,
-                w,
-                y,
+                (left, w, y),
                 HorizontalAlignment::Center,
                 palette.text,
             );
@@ -477,9 +471,7 @@ where
             target,
             font,
             &label,
-            left + pad as i32,
-            w - 2 * pad,
-            y + pad as i32,
+            (left + pad as i32, w - 2 * pad, y + pad as i32),
             HorizontalAlignment::Left,
             color,
         );
@@ -640,9 +632,7 @@ where
             target,
             font,
             line,
-            text_area.top_left.x,
-            text_area.size.width,
-            y,
+            (text_area.top_left.x, text_area.size.width, y),
             if wide {
                 HorizontalAlignment::Left
             } else {

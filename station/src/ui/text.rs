@@ -131,15 +131,14 @@ pub fn ellipsize(font: &FontRenderer, text: &str, max: u32) -> String {
     String::new()
 }
 
-/// Draws one line of `text` with its top at `top`, aligned in `[left, left + width)`.
+/// Draws one line of `text` with its top at `top`, aligned in `[left, left + width)`
+/// (`(left, width, top)`).
 /// Returns the box of the pixels drawn (`None` for blank text).
 pub fn draw_line<D: DrawTarget>(
     target: &mut D,
     font: &FontRenderer,
     text: &str,
-    left: i32,
-    width: u32,
-    top: i32,
+    (left, width, top): (i32, u32, i32),
     align: HorizontalAlignment,
     color: D::Color,
 ) -> Option<Rectangle> {
