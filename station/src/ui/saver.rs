@@ -80,16 +80,22 @@ mod tests {
         })
     }
 
-    #[test]
-    fn dims_then_goes_dark_and_a_press_only_wakes_it() {
-        let t0 = Instant::now();
-        let at = |s| t0 + Duration::from_secs(s);
+    /// Dims after a minute and goes dark after ten, idle since `t0`.
+    fn one_minute_then_ten(t0: Instant) -> ScreenSaver {
         let mut saver = ScreenSaver::new(
             Some(Duration::from_secs(60)),
             Some(Duration::from_secs(600)),
             t0,
         );
         saver.observe(&idle(), t0);
+        saver
+    }
+
+    #[test]
+    fn dims_then_goes_dark_and_a_press_only_wakes_it() {
+        let t0 = Instant::now();
+        let at = |s| t0 + Duration::from_secs(s);
+        let mut saver = one_minute_then_ten(t0);
         assert_eq!(saver.power(&idle(), at(59)), PanelPower::Full);
         assert_eq!(saver.power(&idle(), at(60)), PanelPower::Dim);
         assert_eq!(saver.power(&idle(), at(600)), PanelPower::Off);
@@ -108,12 +114,7 @@ mod tests {
     fn a_new_screen_wakes_it_and_a_waiting_screen_never_goes_dark() {
         let t0 = Instant::now();
         let at = |s| t0 + Duration::from_secs(s);
-        let mut saver = ScreenSaver::new(
-            Some(Duration::from_secs(60)),
-            Some(Duration::from_secs(600)),
-            t0,
-        );
-        saver.observe(&idle(), t0);
+        let mut saver = one_minute_then_ten(t0);
         let waiting = Status::WaitingForDisc {
             disc: DiscNo { n: 1, of: 2 },
             medium: None,
