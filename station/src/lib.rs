@@ -9,4 +9,5 @@
 pub mod device;
 pub mod job;
 pub mod regions;
+pub mod ui;
 pub mod verify;
