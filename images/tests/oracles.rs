@@ -2,15 +2,13 @@
 //! must give back the awkward tree exactly (as far as each one can show it), the path
 //! tables must be right, and `sha256sum -c` must accept the manifest.
 
-mod common;
-
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
 use burnstation_images::iso9660::{ImageDigest, Layout, scan_tree};
-use common::*;
+use burnstation_tests::awkward::*;
 
 /// The awkward tree and its image, built once for every test of this file.
 struct Fixture {

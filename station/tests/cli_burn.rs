@@ -3,15 +3,12 @@
 //! the source tree; every fault ends with a non-zero exit and a sentence that says what to
 //! do, and a bad disc is never reported good.
 
-#[path = "../../images/tests/common/mod.rs"]
-mod common;
-
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use burnstation_images::iso9660::IsoImage;
-use common::{Fidelity, build_awkward_tree, compare_trees, require, run};
+use burnstation_tests::awkward::{Fidelity, build_awkward_tree, compare_trees, require, run};
 
 fn burnstation(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_burnstation"))

@@ -23,9 +23,6 @@
 //! A missing tool (tgtd, QEMU, busybox, xorriso, isoinfo, bsdtar, a reachable Debian
 //! mirror...) fails the test with what to install; nothing is skipped.
 
-#[path = "../../images/tests/common/mod.rs"]
-mod common;
-
 use std::collections::BTreeMap;
 use std::fs;
 use std::os::unix::ffi::OsStrExt;
@@ -33,6 +30,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
+use burnstation_tests::awkward::{self, Fidelity, build_awkward_tree, compare_trees};
 use burnstation_tests::fixtures;
 use burnstation_tests::host_build::workspace_binary;
 use burnstation_tests::qemu::QemuError;
@@ -40,7 +38,6 @@ use burnstation_tests::station_log::{Answer, StationLog};
 use burnstation_tests::steps::{self, Step, Steps};
 use burnstation_tests::tools::{self, BSDTAR, ISOINFO, SHA256SUM, Tool, XORRISO};
 use burnstation_tests::{Attach, DiscState, EmulatedBurner, GuestRun, SystestError};
-use common::{Fidelity, build_awkward_tree, compare_trees};
 
 /// The probe program (raw SG_IO, none of the station's code), built by Cargo with this test.
 const MMC_PROBE: &str = env!("CARGO_BIN_EXE_mmc-probe");
@@ -414,7 +411,7 @@ fn assert_disc_is_the_tree(disc: &Path, tree: &SourceTree) {
     );
     let listing = host(tool(ISOINFO).args(["-f", "-R", "-i"]).arg(disc));
     let listed: Vec<&[u8]> = listing.split(|&b| b == b'\n').collect();
-    for (path, _) in common::walk(&tree.root) {
+    for (path, _) in awkward::walk(&tree.root) {
         // A name with a newline spans two lines of the listing; the extractions above
         // checked it.
         if !path.contains(&b'\n') {
@@ -422,7 +419,7 @@ fn assert_disc_is_the_tree(disc: &Path, tree: &SourceTree) {
             assert!(
                 listed.contains(&want.as_slice()),
                 "isoinfo -R does not list {}",
-                common::show(&want)
+                awkward::show(&want)
             );
         }
     }

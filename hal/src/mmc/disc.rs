@@ -79,6 +79,30 @@ pub enum SessionState {
     Complete,
 }
 
+/// How a person reads the disc status.
+impl std::fmt::Display for DiscStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            DiscStatus::Blank => "blank",
+            DiscStatus::Appendable => "appendable (not finalized)",
+            DiscStatus::Complete => "complete (finalized)",
+            DiscStatus::Other => "random access (formatted rewritable)",
+        })
+    }
+}
+
+/// How a person reads the last session's state.
+impl std::fmt::Display for SessionState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            SessionState::Empty => "empty",
+            SessionState::Incomplete => "incomplete (open)",
+            SessionState::Damaged => "reserved or damaged",
+            SessionState::Complete => "complete",
+        })
+    }
+}
+
 /// Background format status (byte 7 bits 1-0; DVD+RW, BD-RE).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BackgroundFormat {

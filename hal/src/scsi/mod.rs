@@ -15,7 +15,7 @@ mod asc;
 mod command;
 pub mod sense;
 #[cfg(target_os = "linux")]
-pub mod sgio;
+mod sgio;
 
 pub use asc::{asc_meaning, asc_table_len};
 pub use command::{CommandError, execute, opcode_name};

@@ -519,6 +519,25 @@ pub enum BurnError {
 }
 
 impl BurnError {
+    /// The image source failed after the drive took every byte `plan` meant to write (a file
+    /// changed while it was read, say): the disc holds a wrong image and must not count as
+    /// good. A write-once disc is spoilt by it; a rewritable one can be burnt again.
+    pub fn source_failed_after_writing(plan: &BurnPlan, source: io::Error) -> BurnError {
+        BurnError::Source {
+            source,
+            after: if plan.profile.is_write_once() {
+                DiscAfterFailure::Spoilt
+            } else {
+                DiscAfterFailure::Rewritable
+            },
+        }
+    }
+
+    /// True when the burn stopped because it was cancelled.
+    pub fn is_cancelled(&self) -> bool {
+        matches!(self, BurnError::Cancelled { .. })
+    }
+
     /// True when the disc was not touched (a refusal before the first write), so the
     /// person can simply fix the cause and try again.
     pub fn disc_untouched(&self) -> bool {

@@ -1,5 +1,5 @@
-//! The station's main job for one disc: burn a tree (or an existing image) onto the disc in
-//! a drive, then read every byte back.
+//! The burn-one-disc pipeline: burn a tree (or an existing image) onto the disc in a drive,
+//! then read every byte back.
 //!
 //! ```text
 //! producer thread: files -> ImageStream (file + image SHA-256) -> structures hash -> ring
@@ -9,28 +9,30 @@
 //! The image is never stored: it is produced from the tree while the drive writes, through a
 //! bounded ring buffer, and its exact size is known from the layout before the first byte.
 //! The caller's thread is the drive thread: SCSI commands block, so run this on a thread of
-//! its own (the command line does; the daemon gives each drive one).
+//! its own (the command line does; the daemon gives each drive one). "Jobs" are the
+//! daemon's: a job may run this pipeline once per disc of a set.
+//!
+//! Every burn of a laid-out image goes through [`burn_layout`], which takes the [`Layout`]
+//! and the tree its files are read from: a tree is laid out here ([`burn_and_verify`]),
+//! a disc of a planned set arrives laid out already.
 
 use std::fs::File;
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use burnstation_hal::Drive;
-use burnstation_hal::cancel::Cancel;
-use burnstation_hal::drive::burn::DiscAfterFailure;
-use burnstation_hal::drive::{
-    BurnError, BurnEvent, BurnOptions, BurnPlan, BurnReport, ReadBackOptions, ReadProgress,
+use burnstation_hal::{
+    BurnError, BurnEvent, BurnOptions, BurnPlan, BurnReport, Cancel, DEFAULT_RING_BYTES, Drive,
+    ReadBackOptions, ReadProgress, RingWriter, Transport, ring,
 };
-use burnstation_hal::ring::{DEFAULT_RING_BYTES, RingWriter, ring};
-use burnstation_hal::scsi::Transport;
+use burnstation_images::digest::for_each_chunk;
 use burnstation_images::iso9660::{
-    ImageDigest, ImageOptions, ImageStream, Layout, LayoutError, ScanError, scan_tree,
+    BLOCK, FileDigest, ImageDigest, ImageOptions, ImageStream, Layout, LayoutError, RegionError,
+    RegionHasher, RegionHashes, RegionMap, ScanError, scan_tree,
 };
 
-use crate::regions::{RegionError, RegionHasher, RegionHashes, RegionMap};
-use crate::verify::{self, VerifyError, VerifyReport, compare, with_file_hashes};
+use crate::verify::{self, VerifyError, VerifyReport, compare};
 
 /// What goes onto the disc.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,9 +54,9 @@ impl Source {
     }
 }
 
-/// How to run the job.
+/// How to run the pipeline.
 #[derive(Debug, Clone, PartialEq)]
-pub struct JobOptions {
+pub struct PipelineOptions {
     /// The burn itself.
     pub burn: BurnOptions,
     /// The volume label of an imaged tree.
@@ -70,9 +72,9 @@ pub struct JobOptions {
     pub read_back: ReadBackOptions,
 }
 
-impl Default for JobOptions {
-    fn default() -> JobOptions {
-        JobOptions {
+impl Default for PipelineOptions {
+    fn default() -> PipelineOptions {
+        PipelineOptions {
             burn: BurnOptions::default(),
             volume_id: "BACKUP".to_string(),
             volume_time: 0,
@@ -83,9 +85,9 @@ impl Default for JobOptions {
     }
 }
 
-/// What the job reports while it runs.
+/// What the pipeline reports while it runs.
 #[derive(Debug, Clone, PartialEq)]
-pub enum JobEvent {
+pub enum PipelineEvent {
     /// Reading the tree's metadata.
     Scanning,
     /// The image is laid out and the burn planned.
@@ -106,24 +108,50 @@ pub enum JobEvent {
     ReadBack(ReadProgress),
 }
 
-/// What a finished job did.
+/// What a burnt disc holds and how its burn and read-back went: what a catalogue records.
 #[derive(Debug, Clone, PartialEq)]
-pub struct JobOutcome {
+pub struct DiscOutcome {
     /// The burn.
     pub burn: BurnReport,
     /// The image's size in bytes.
     pub image_bytes: u64,
     /// The image's SHA-256.
     pub image_sha256: [u8; 32],
-    /// Files on the disc (tree only).
-    pub files: usize,
+    /// Every file on the disc with its size and SHA-256.
+    pub files: DiscFiles,
     /// The read-back, when asked for.
     pub verify: Option<VerifyReport>,
 }
 
-/// Why the job failed.
+/// Every file name on the disc with its size and SHA-256 (hard links each by name, the
+/// manifest too), as the burn computed them. For an image file written as it is: the files
+/// of its ISO 9660 tree when it has one, each whose data is one run of blocks (all of ours
+/// are). A laid-out image keeps 32 bytes per file and shares the layout for the names, so
+/// the outcome of a 100 000-file disc stays small.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DiscFiles(Files);
+
+#[derive(Debug, Clone, PartialEq)]
+enum Files {
+    /// Our own image: the stream's digest.
+    Laid(ImageDigest),
+    /// An image file: what its region hashes say.
+    Listed(Vec<FileDigest>),
+}
+
+impl DiscFiles {
+    /// The files, in block order.
+    pub fn iter(&self) -> Box<dyn Iterator<Item = FileDigest> + '_> {
+        match &self.0 {
+            Files::Laid(digest) => Box::new(digest.files()),
+            Files::Listed(files) => Box::new(files.iter().cloned()),
+        }
+    }
+}
+
+/// Why the pipeline failed.
 #[derive(Debug, thiserror::Error)]
-pub enum JobError {
+pub enum PipelineError {
     /// The tree could not be read.
     #[error(transparent)]
     Scan(#[from] ScanError),
@@ -163,53 +191,68 @@ struct Produced {
 pub fn burn_and_verify<T: Transport>(
     drive: &mut Drive<T>,
     source: &Source,
-    options: &JobOptions,
-    events: &mut dyn FnMut(JobEvent),
+    options: &PipelineOptions,
+    events: &mut dyn FnMut(PipelineEvent),
     cancel: &Cancel,
-) -> Result<JobOutcome, JobError> {
+) -> Result<DiscOutcome, PipelineError> {
     match source {
         Source::Tree(root) => burn_tree(drive, root, options, events, cancel),
         Source::Image(path) => burn_image(drive, path, options, events, cancel),
     }
 }
 
+/// Lays the tree out for the disc in the drive, then burns that layout.
 fn burn_tree<T: Transport>(
     drive: &mut Drive<T>,
     root: &Path,
-    options: &JobOptions,
-    events: &mut dyn FnMut(JobEvent),
+    options: &PipelineOptions,
+    events: &mut dyn FnMut(PipelineEvent),
     cancel: &Cancel,
-) -> Result<JobOutcome, JobError> {
-    // Refuse an unusable disc before reading the tree: a volunteer who inserted the wrong
-    // disc hears so at once, not after a snapshot of 100 000 files was scanned. This also
-    // learns the room there is, so an oversized tree names the file that does not fit.
-    let room = drive.plan_burn(1, &options.burn)?.capacity_blocks;
-    events(JobEvent::Scanning);
+) -> Result<DiscOutcome, PipelineError> {
+    // Plan before reading the tree: a volunteer who inserted the wrong disc hears so at
+    // once, not after a snapshot of 100 000 files was scanned; and the plan says the room
+    // there is, so an oversized tree names the file that does not fit. The plan is sized
+    // for the image once it is laid out, without asking the drive again.
+    let medium = drive.plan_burn(1, &options.burn)?;
+    events(PipelineEvent::Scanning);
     let entries = scan_tree(root)?;
     let image_options = ImageOptions {
         volume_id: options.volume_id.clone(),
         volume_time: options.volume_time,
-        capacity_blocks: Some(room),
+        capacity_blocks: Some(medium.capacity_blocks),
         ..ImageOptions::default()
     };
-    let layout = Arc::new(Layout::plan(entries, &image_options)?);
-    let total = layout.total_blocks();
-    let mut file_count = 0;
-    let map = RegionMap::build(
-        total,
-        layout.data_files().map(|file| {
-            file_count += 1;
-            let extents = file.extents().iter().map(|e| (e.lba, e.length)).collect();
-            (extents, file.names().collect())
-        }),
-    )?;
-    let plan = drive.plan_burn(total, &options.burn)?;
-    events(JobEvent::Planned {
-        plan: plan.clone(),
-        files: file_count,
-    });
+    let layout = Layout::plan(entries, &image_options)?;
+    burn_layout(
+        drive,
+        medium,
+        Arc::new(layout),
+        root,
+        options,
+        events,
+        cancel,
+    )
+}
 
-    let stream = ImageStream::new(Arc::clone(&layout), root.to_path_buf());
+/// Burns `layout`, its files read from under `source_root`, and reads it back: the path
+/// every laid-out image takes, whoever laid it out. `plan` is the drive's plan for the disc
+/// in it ([`Drive::plan_burn`], for any size): it is sized for the layout here.
+pub fn burn_layout<T: Transport>(
+    drive: &mut Drive<T>,
+    plan: BurnPlan,
+    layout: Arc<Layout>,
+    source_root: &Path,
+    options: &PipelineOptions,
+    events: &mut dyn FnMut(PipelineEvent),
+    cancel: &Cancel,
+) -> Result<DiscOutcome, PipelineError> {
+    let plan = plan.for_image(layout.total_blocks())?;
+    let map = RegionMap::of_layout(&layout)?;
+    events(PipelineEvent::Planned {
+        plan: plan.clone(),
+        files: layout.data_files().count(),
+    });
+    let stream = ImageStream::new(Arc::clone(&layout), source_root.to_path_buf());
     // The stream hashes every file and the whole image; only structures are hashed here.
     let (burn, produced) = burn_streamed(
         drive,
@@ -238,11 +281,11 @@ fn burn_tree<T: Transport>(
         events,
         cancel,
     )?;
-    Ok(JobOutcome {
+    Ok(DiscOutcome {
         burn,
         image_bytes: digest.image_bytes,
         image_sha256: digest.image_sha256,
-        files: file_count,
+        files: DiscFiles(Files::Laid(digest)),
         verify,
     })
 }
@@ -250,24 +293,23 @@ fn burn_tree<T: Transport>(
 fn burn_image<T: Transport>(
     drive: &mut Drive<T>,
     path: &Path,
-    options: &JobOptions,
-    events: &mut dyn FnMut(JobEvent),
+    options: &PipelineOptions,
+    events: &mut dyn FnMut(PipelineEvent),
     cancel: &Cancel,
-) -> Result<JobOutcome, JobError> {
-    let image_err = |source| JobError::Image {
+) -> Result<DiscOutcome, PipelineError> {
+    let image_err = |source| PipelineError::Image {
         path: path.to_path_buf(),
         source,
     };
     let from_verify = |e| match e {
         VerifyError::Image { source, .. } => image_err(source),
-        other => JobError::Verify(other),
+        other => PipelineError::Verify(other),
     };
     let blocks = verify::image_blocks(path).map_err(from_verify)?;
-    let bytes = blocks * 2048;
     // Name the files of the image where it is one we can read, for the verify report.
     let map = verify::image_map(path, blocks).map_err(from_verify)?;
     let plan = drive.plan_burn(blocks, &options.burn)?;
-    events(JobEvent::Planned {
+    events(PipelineEvent::Planned {
         plan: plan.clone(),
         files: 0,
     });
@@ -287,14 +329,15 @@ fn burn_image<T: Transport>(
         },
     )?;
     let image_sha256 = produced.regions.image;
+    let files = DiscFiles(Files::Listed(file_digests(&map, &produced.regions)));
     let expected: Vec<Option<[u8; 32]>> =
         produced.regions.regions.iter().copied().map(Some).collect();
     let verify = read_back(drive, &map, expected, image_sha256, options, events, cancel)?;
-    Ok(JobOutcome {
+    Ok(DiscOutcome {
         burn,
-        image_bytes: bytes,
+        image_bytes: blocks * BLOCK,
         image_sha256,
-        files: 0,
+        files,
         verify,
     })
 }
@@ -309,12 +352,12 @@ fn burn_streamed<T, P>(
     drive: &mut Drive<T>,
     plan: &BurnPlan,
     ring_bytes: usize,
-    events: &mut dyn FnMut(JobEvent),
+    events: &mut dyn FnMut(PipelineEvent),
     cancel: &Cancel,
     map: &RegionMap,
     hash_files: bool,
     produce: P,
-) -> Result<(BurnReport, Produced), JobError>
+) -> Result<(BurnReport, Produced), PipelineError>
 where
     T: Transport,
     P: FnOnce(&mut RingWriter, &mut RegionHasher<'_>) -> io::Result<Option<ImageDigest>> + Send,
@@ -346,7 +389,7 @@ where
         let burn = drive.burn(
             plan,
             &mut reader,
-            &mut |e| events(JobEvent::Burn(e)),
+            &mut |e| events(PipelineEvent::Burn(e)),
             cancel,
         );
         // Unblocks a producer still writing into a ring nobody drains.
@@ -358,14 +401,7 @@ where
         // The drive took every byte, but the producer found afterwards that the image was
         // wrong (a file changed while it was read): the disc must not count as good.
         let produced = produced.map_err(|message| {
-            JobError::Burn(BurnError::Source {
-                source: io::Error::other(message),
-                after: if plan.profile.is_write_once() {
-                    DiscAfterFailure::Spoilt
-                } else {
-                    DiscAfterFailure::Rewritable
-                },
-            })
+            BurnError::source_failed_after_writing(plan, io::Error::other(message))
         })?;
         Ok((burn, produced))
     })
@@ -373,21 +409,54 @@ where
 
 /// Copies `from` into the ring, hashing per region on the way.
 fn pump(
-    from: &mut dyn Read,
+    from: &mut dyn io::Read,
     writer: &mut RingWriter,
     hasher: &mut RegionHasher<'_>,
 ) -> io::Result<()> {
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        let n = match from.read(&mut buf) {
-            Ok(0) => return Ok(()),
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        hasher.update(&buf[..n]);
-        writer.write_all(&buf[..n])?;
+    for_each_chunk(from, |chunk| {
+        hasher.update(chunk);
+        writer.write_all(chunk)
+    })
+    .map(drop)
+}
+
+/// The expected hash of every region after a burn from a tree: structures from the
+/// writer's structures-only hasher, files from the image stream's own file hashes.
+fn with_file_hashes(
+    map: &RegionMap,
+    structures: &RegionHashes,
+    file_hash: impl Fn(&[u8]) -> Option<[u8; 32]>,
+) -> Vec<Option<[u8; 32]>> {
+    map.regions()
+        .iter()
+        .enumerate()
+        .map(|(i, region)| match map.owner(region.owner).names().next() {
+            None => structures.regions.get(i).copied(),
+            Some(first) => file_hash(first),
+        })
+        .collect()
+}
+
+/// The files of an image written as it is, from its region hashes: a file region's hash is
+/// the SHA-256 of the file (see [`RegionMap`]). A file whose data is split over several
+/// runs of blocks has no one region hash, and is left out.
+fn file_digests(map: &RegionMap, hashes: &RegionHashes) -> Vec<FileDigest> {
+    let mut regions_of = vec![0u32; map.owner_count()];
+    for region in map.regions() {
+        regions_of[region.owner as usize] += 1;
     }
+    map.regions()
+        .iter()
+        .zip(&hashes.regions)
+        .filter(|(region, _)| region.owner != 0 && regions_of[region.owner as usize] == 1)
+        .flat_map(|(region, sha256)| {
+            map.owner(region.owner).names().map(|name| FileDigest {
+                path: name.to_vec(),
+                size: region.bytes,
+                sha256: *sha256,
+            })
+        })
+        .collect()
 }
 
 /// Reads the disc back and compares it, when the options ask for it.
@@ -396,27 +465,27 @@ fn read_back<T: Transport>(
     map: &RegionMap,
     expected: Vec<Option<[u8; 32]>>,
     image_sha256: [u8; 32],
-    options: &JobOptions,
-    events: &mut dyn FnMut(JobEvent),
+    options: &PipelineOptions,
+    events: &mut dyn FnMut(PipelineEvent),
     cancel: &Cancel,
-) -> Result<Option<VerifyReport>, JobError> {
+) -> Result<Option<VerifyReport>, PipelineError> {
     if !options.verify {
         return Ok(None);
     }
     drive
         .wait_until_ready(Duration::from_secs(120))
-        .map_err(|e| JobError::Verify(e.into()))?;
-    events(JobEvent::Verifying {
-        bytes: map.total_blocks() * 2048,
+        .map_err(|e| PipelineError::Verify(e.into()))?;
+    events(PipelineEvent::Verifying {
+        bytes: map.total_blocks() * BLOCK,
     });
     let (actual, sectors) = verify::read_and_hash(
         drive,
         map,
         &options.read_back,
-        &mut |p| events(JobEvent::ReadBack(p)),
+        &mut |p| events(PipelineEvent::ReadBack(p)),
         cancel,
     )
-    .map_err(|e| JobError::Verify(e.into()))?;
+    .map_err(|e| PipelineError::Verify(e.into()))?;
     let image_matches = Some(image_sha256 == actual.image);
     Ok(Some(compare(
         map,
