@@ -474,7 +474,8 @@ fn a_finalized_disc_is_refused_in_words_a_volunteer_understands_and_left_unchang
     );
 
     let burn = step(&steps, "burn", &run);
-    assert_ne!(burn.exit_code, 0, "the burn must fail:\n{burn}");
+    // Exit status 2: an error (the medium), not a damaged disc.
+    assert_eq!(burn.exit_code, 2, "the burn must fail:\n{burn}");
     let said = burn.stderr.trim_end();
     // One sentence: what happened (the disc already holds data), what to do (a blank disc).
     assert!(
@@ -709,7 +710,8 @@ fn bytes_damaged_in_one_files_extent_fail_verification_naming_that_file_only() {
         .run(&steps::script(VERIFY), &[(&station, "burnstation")]));
     let steps = Steps::parse(&run.stdout);
     let verify = step(&steps, "verify", &run);
-    assert_ne!(verify.exit_code, 0, "a damaged disc must fail:\n{verify}");
+    // Exit status 1: verification found damage.
+    assert_eq!(verify.exit_code, 1, "a damaged disc must fail:\n{verify}");
     assert!(verify.stdout.starts_with("verification FAILED"), "{verify}");
     let named: Vec<&str> = verify
         .stdout
