@@ -24,6 +24,10 @@
 //! disc that holds a filesystem is refused otherwise, and a write-once disc that is not
 //! blank is always refused. A write-once disc left open by an interrupted burn is reported
 //! as such ([`InterruptedDisc`]) with the choices its medium allows; it is never resumed.
+//!
+//! The plan, its sequences and the waits (`plan`, `write`, `wait`) all work on the types
+//! defined here ([`BurnPlan`], [`BurnError`]...), so they import this module while it
+//! declares them: that parent-and-child pair is the only two-way import here.
 
 mod plan;
 mod wait;
@@ -35,7 +39,7 @@ use std::time::Duration;
 
 pub use plan::{InterruptedChoice, InterruptedDisc, interrupted_burn};
 
-use super::{Drive, DriveError};
+use super::{BLOCK_SIZE, Drive, DriveError};
 use crate::cancel::Cancel;
 use crate::mmc::track::TrackAddress;
 use crate::mmc::write::FormatUnit;
@@ -410,7 +414,7 @@ pub enum BurnError {
         profile: Profile,
     },
     /// The image does not fit.
-    #[error("the image needs {needed} blocks ({} MB) but this {profile} has room for {free} ({} MB): use a larger medium or a smaller tree", .needed * 2048 / 1_000_000, .free * 2048 / 1_000_000)]
+    #[error("the image needs {needed} blocks ({} MB) but this {profile} has room for {free} ({} MB): use a larger medium or a smaller tree", .needed * BLOCK_SIZE as u64 / 1_000_000, .free * BLOCK_SIZE as u64 / 1_000_000)]
     TooLarge {
         /// Blocks the burn writes.
         needed: u64,
