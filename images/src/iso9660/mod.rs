@@ -5,11 +5,13 @@
 //! entry is named and described) -> `records` (the byte encoders) -> `layout` (where
 //! everything goes) -> `directories` (the metadata's bytes) -> `stream` (the image's bytes,
 //! hashed on the way) and `manifest` (`SHA256SUMS`, written and parsed); `reader` goes the
-//! other way, and `regions` says which file owns which block of either.
+//! other way (with `extract` writing a read tree onto disk), and `regions` says which file
+//! owns which block of either.
 //! docs/iso9660.md explains the choices.
 
 mod directories;
 pub mod entry;
+mod extract;
 pub mod layout;
 pub mod manifest;
 pub mod names;
