@@ -63,16 +63,7 @@ fn xorriso_extracts_the_tree_exactly_and_sha256sum_accepts_the_manifest() {
     compare_trees(
         &f.tree,
         &out,
-        Fidelity {
-            modes: true,
-            owners: true,
-            file_mtimes: true,
-            dir_mtimes: true,
-            symlinks: true,
-            symlink_mtimes: false,
-            hard_links: true,
-            empty_hard_links: true,
-        },
+        Fidelity::XORRISO,
         &|p, _| Some(p.to_vec()),
         &[MANIFEST],
     );
@@ -102,16 +93,7 @@ fn bsdtar_extracts_the_tree_exactly_with_hard_links() {
     compare_trees(
         &f.tree,
         &out,
-        Fidelity {
-            modes: true,
-            owners: true,
-            file_mtimes: true,
-            dir_mtimes: true,
-            symlinks: true,
-            symlink_mtimes: true,
-            hard_links: true,
-            empty_hard_links: false,
-        },
+        Fidelity::BSDTAR,
         &|p, _| Some(p.to_vec()),
         &[MANIFEST],
     );

@@ -187,6 +187,14 @@ struct Produced {
     digest: Option<ImageDigest>,
 }
 
+/// One run of the pipeline on one drive: what every stage needs, handed over once.
+struct Run<'a, T: Transport> {
+    drive: &'a mut Drive<T>,
+    options: &'a PipelineOptions,
+    events: &'a mut dyn FnMut(PipelineEvent),
+    cancel: &'a Cancel,
+}
+
 /// Burns `source` onto the disc in `drive` and, unless told not to, reads it back.
 pub fn burn_and_verify<T: Transport>(
     drive: &mut Drive<T>,
@@ -253,34 +261,23 @@ pub fn burn_layout<T: Transport>(
         files: layout.data_files().count(),
     });
     let stream = ImageStream::new(Arc::clone(&layout), source_root.to_path_buf());
-    // The stream hashes every file and the whole image; only structures are hashed here.
-    let (burn, produced) = burn_streamed(
+    let mut run = Run {
         drive,
-        &plan,
-        options.ring_bytes,
+        options,
         events,
         cancel,
-        &map,
-        false,
-        move |writer, hasher| {
-            let mut stream = stream;
-            pump(&mut stream, writer, hasher)?;
-            stream.finish().map(Some).map_err(io::Error::other)
-        },
-    )?;
+    };
+    // The stream hashes every file and the whole image; only structures are hashed here.
+    let (burn, produced) = run.burn_streamed(&plan, &map, false, move |writer, hasher| {
+        let mut stream = stream;
+        pump(&mut stream, writer, hasher)?;
+        stream.finish().map(Some).map_err(io::Error::other)
+    })?;
     let digest = produced
         .digest
         .expect("the tree producer returns the stream's digest");
     let expected = with_file_hashes(&map, &produced.regions, |path| digest.file(path));
-    let verify = read_back(
-        drive,
-        &map,
-        expected,
-        digest.image_sha256,
-        options,
-        events,
-        cancel,
-    )?;
+    let verify = run.read_back(&map, expected, digest.image_sha256)?;
     Ok(DiscOutcome {
         burn,
         image_bytes: digest.image_bytes,
@@ -314,96 +311,28 @@ fn burn_image<T: Transport>(
         files: 0,
     });
     let file = File::open(path).map_err(image_err)?;
-    let (burn, produced) = burn_streamed(
+    let mut run = Run {
         drive,
-        &plan,
-        options.ring_bytes,
+        options,
         events,
         cancel,
-        &map,
-        true,
-        move |writer, hasher| {
-            let mut file = file;
-            pump(&mut file, writer, hasher)?;
-            Ok(None)
-        },
-    )?;
+    };
+    let (burn, produced) = run.burn_streamed(&plan, &map, true, move |writer, hasher| {
+        let mut file = file;
+        pump(&mut file, writer, hasher)?;
+        Ok(None)
+    })?;
     let image_sha256 = produced.regions.image;
     let files = DiscFiles(Files::Listed(file_digests(&map, &produced.regions)));
     let expected: Vec<Option<[u8; 32]>> =
         produced.regions.regions.iter().copied().map(Some).collect();
-    let verify = read_back(drive, &map, expected, image_sha256, options, events, cancel)?;
+    let verify = run.read_back(&map, expected, image_sha256)?;
     Ok(DiscOutcome {
         burn,
         image_bytes: blocks * BLOCK,
         image_sha256,
         files,
         verify,
-    })
-}
-
-/// Runs `produce` on a producer thread writing into a ring, while this thread burns from
-/// the ring. A producer failure reaches the burn as a read error (naming the file), and a
-/// burn failure makes the producer's next write fail, so neither side waits forever.
-/// `hash_files`: hash file regions here too (an image file), or leave them to the image
-/// stream, which hashes every file anyway (a tree).
-#[allow(clippy::too_many_arguments)]
-fn burn_streamed<T, P>(
-    drive: &mut Drive<T>,
-    plan: &BurnPlan,
-    ring_bytes: usize,
-    events: &mut dyn FnMut(PipelineEvent),
-    cancel: &Cancel,
-    map: &RegionMap,
-    hash_files: bool,
-    produce: P,
-) -> Result<(BurnReport, Produced), PipelineError>
-where
-    T: Transport,
-    P: FnOnce(&mut RingWriter, &mut RegionHasher<'_>) -> io::Result<Option<ImageDigest>> + Send,
-{
-    let (writer, mut reader) = ring(ring_bytes);
-    std::thread::scope(|scope| {
-        let producer = scope.spawn(move || {
-            let mut writer = writer;
-            let mut hasher = if hash_files {
-                RegionHasher::new(map)
-            } else {
-                RegionHasher::structures_only(map)
-            };
-            match produce(&mut writer, &mut hasher) {
-                Ok(digest) => {
-                    drop(writer);
-                    Ok(Produced {
-                        regions: hasher.finish(),
-                        digest,
-                    })
-                }
-                Err(e) => {
-                    let message = e.to_string();
-                    writer.fail(e);
-                    Err(message)
-                }
-            }
-        });
-        let burn = drive.burn(
-            plan,
-            &mut reader,
-            &mut |e| events(PipelineEvent::Burn(e)),
-            cancel,
-        );
-        // Unblocks a producer still writing into a ring nobody drains.
-        drop(reader);
-        let produced = producer
-            .join()
-            .unwrap_or_else(|_| Err("the image producer crashed".to_string()));
-        let burn = burn?;
-        // The drive took every byte, but the producer found afterwards that the image was
-        // wrong (a file changed while it was read): the disc must not count as good.
-        let produced = produced.map_err(|message| {
-            BurnError::source_failed_after_writing(plan, io::Error::other(message))
-        })?;
-        Ok((burn, produced))
     })
 }
 
@@ -459,39 +388,100 @@ fn file_digests(map: &RegionMap, hashes: &RegionHashes) -> Vec<FileDigest> {
         .collect()
 }
 
-/// Reads the disc back and compares it, when the options ask for it.
-fn read_back<T: Transport>(
-    drive: &mut Drive<T>,
-    map: &RegionMap,
-    expected: Vec<Option<[u8; 32]>>,
-    image_sha256: [u8; 32],
-    options: &PipelineOptions,
-    events: &mut dyn FnMut(PipelineEvent),
-    cancel: &Cancel,
-) -> Result<Option<VerifyReport>, PipelineError> {
-    if !options.verify {
-        return Ok(None);
+impl<T: Transport> Run<'_, T> {
+    /// Runs `produce` on a producer thread writing into a ring, while this thread burns from
+    /// the ring. A producer failure reaches the burn as a read error (naming the file), and a
+    /// burn failure makes the producer's next write fail, so neither side waits forever.
+    /// `hash_files`: hash file regions here too (an image file), or leave them to the image
+    /// stream, which hashes every file anyway (a tree).
+    fn burn_streamed<P>(
+        &mut self,
+        plan: &BurnPlan,
+        map: &RegionMap,
+        hash_files: bool,
+        produce: P,
+    ) -> Result<(BurnReport, Produced), PipelineError>
+    where
+        P: FnOnce(&mut RingWriter, &mut RegionHasher<'_>) -> io::Result<Option<ImageDigest>> + Send,
+    {
+        let (writer, mut reader) = ring(self.options.ring_bytes);
+        std::thread::scope(|scope| {
+            let producer = scope.spawn(move || {
+                let mut writer = writer;
+                let mut hasher = if hash_files {
+                    RegionHasher::new(map)
+                } else {
+                    RegionHasher::structures_only(map)
+                };
+                match produce(&mut writer, &mut hasher) {
+                    Ok(digest) => {
+                        drop(writer);
+                        Ok(Produced {
+                            regions: hasher.finish(),
+                            digest,
+                        })
+                    }
+                    Err(e) => {
+                        let message = e.to_string();
+                        writer.fail(e);
+                        Err(message)
+                    }
+                }
+            });
+            let events = &mut *self.events;
+            let burn = self.drive.burn(
+                plan,
+                &mut reader,
+                &mut |e| events(PipelineEvent::Burn(e)),
+                self.cancel,
+            );
+            // Unblocks a producer still writing into a ring nobody drains.
+            drop(reader);
+            let produced = producer
+                .join()
+                .unwrap_or_else(|_| Err("the image producer crashed".to_string()));
+            let burn = burn?;
+            // The drive took every byte, but the producer found afterwards that the image was
+            // wrong (a file changed while it was read): the disc must not count as good.
+            let produced = produced.map_err(|message| {
+                BurnError::source_failed_after_writing(plan, io::Error::other(message))
+            })?;
+            Ok((burn, produced))
+        })
     }
-    drive
-        .wait_until_ready(Duration::from_secs(120))
+
+    /// Reads the disc back and compares it, when the options ask for it.
+    fn read_back(
+        &mut self,
+        map: &RegionMap,
+        expected: Vec<Option<[u8; 32]>>,
+        image_sha256: [u8; 32],
+    ) -> Result<Option<VerifyReport>, PipelineError> {
+        if !self.options.verify {
+            return Ok(None);
+        }
+        self.drive
+            .wait_until_ready(Duration::from_secs(120))
+            .map_err(|e| PipelineError::Verify(e.into()))?;
+        (self.events)(PipelineEvent::Verifying {
+            bytes: map.total_blocks() * BLOCK,
+        });
+        let events = &mut *self.events;
+        let (actual, sectors) = verify::read_and_hash(
+            self.drive,
+            map,
+            &self.options.read_back,
+            &mut |p| events(PipelineEvent::ReadBack(p)),
+            self.cancel,
+        )
         .map_err(|e| PipelineError::Verify(e.into()))?;
-    events(PipelineEvent::Verifying {
-        bytes: map.total_blocks() * BLOCK,
-    });
-    let (actual, sectors) = verify::read_and_hash(
-        drive,
-        map,
-        &options.read_back,
-        &mut |p| events(PipelineEvent::ReadBack(p)),
-        cancel,
-    )
-    .map_err(|e| PipelineError::Verify(e.into()))?;
-    let image_matches = Some(image_sha256 == actual.image);
-    Ok(Some(compare(
-        map,
-        &expected,
-        &actual,
-        sectors,
-        image_matches,
-    )))
+        let image_matches = Some(image_sha256 == actual.image);
+        Ok(Some(compare(
+            map,
+            &expected,
+            &actual,
+            sectors,
+            image_matches,
+        )))
+    }
 }

@@ -80,6 +80,19 @@ impl Scene {
         root
     }
 
+    /// The small tree, burnt onto a new disc with `options`.
+    fn burnt_small_tree(&self, options: &str) -> PathBuf {
+        let tree = self.small_tree();
+        let out = burnstation(&[
+            "burn",
+            tree.to_str().unwrap(),
+            "--device",
+            &self.disc(options),
+        ]);
+        assert_exit(&out, OK);
+        tree
+    }
+
     fn disc(&self, options: &str) -> String {
         let disc = self.path("disc.img");
         format!(
@@ -129,16 +142,7 @@ fn a_burnt_tree_is_what_xorriso_extracts_and_verifies_three_ways() {
     compare_trees(
         &tree,
         &extracted,
-        Fidelity {
-            modes: true,
-            owners: true,
-            file_mtimes: true,
-            dir_mtimes: true,
-            symlinks: true,
-            symlink_mtimes: false,
-            hard_links: true,
-            empty_hard_links: true,
-        },
+        Fidelity::XORRISO,
         &|p, _| Some(p.to_vec()),
         &[b"SHA256SUMS"],
     );
@@ -224,14 +228,7 @@ fn an_image_file_burns_onto_bd_re_and_verifies() {
 #[test]
 fn an_unreadable_sector_fails_verification_naming_the_file() {
     let scene = Scene::new();
-    let tree = scene.small_tree();
-    let out = burnstation(&[
-        "burn",
-        tree.to_str().unwrap(),
-        "--device",
-        &scene.disc("profile=dvd+r"),
-    ]);
-    assert_exit(&out, OK);
+    scene.burnt_small_tree("profile=dvd+r");
     let lba = block_of(&scene.path("disc.img"), "db/part-07.bin");
 
     let out = burnstation(&[
@@ -269,17 +266,7 @@ fn an_unreadable_sector_fails_verification_naming_the_file() {
 #[test]
 fn changed_bytes_on_the_disc_fail_verification_naming_the_file() {
     let scene = Scene::new();
-    let tree = scene.small_tree();
-    assert!(
-        burnstation(&[
-            "burn",
-            tree.to_str().unwrap(),
-            "--device",
-            &scene.disc("profile=bd-r")
-        ])
-        .status
-        .success()
-    );
+    scene.burnt_small_tree("profile=bd-r");
     let disc = scene.path("disc.img");
     let lba = block_of(&disc, "db/part-11.bin");
     let mut bytes = fs::read(&disc).unwrap();
@@ -297,17 +284,7 @@ fn changed_bytes_on_the_disc_fail_verification_naming_the_file() {
 #[test]
 fn a_non_blank_write_once_disc_is_refused_and_left_unchanged() {
     let scene = Scene::new();
-    let tree = scene.small_tree();
-    assert!(
-        burnstation(&[
-            "burn",
-            tree.to_str().unwrap(),
-            "--device",
-            &scene.disc("profile=dvd+r")
-        ])
-        .status
-        .success()
-    );
+    let tree = scene.burnt_small_tree("profile=dvd+r");
     let before = fs::read(scene.path("disc.img")).unwrap();
     let out = burnstation(&[
         "burn",

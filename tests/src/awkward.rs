@@ -300,6 +300,29 @@ pub struct Fidelity {
     pub empty_hard_links: bool,
 }
 
+impl Fidelity {
+    /// What xorriso (`-hardlinks on -osirrox on -extract`) restores: everything but a
+    /// symlink's own mtime, which it sets to "now".
+    pub const XORRISO: Fidelity = Fidelity {
+        modes: true,
+        owners: true,
+        file_mtimes: true,
+        dir_mtimes: true,
+        symlinks: true,
+        symlink_mtimes: false,
+        hard_links: true,
+        empty_hard_links: true,
+    };
+
+    /// What bsdtar (libarchive, `-xpf`) restores: symlink times too, but it never links
+    /// zero-length files.
+    pub const BSDTAR: Fidelity = Fidelity {
+        symlink_mtimes: true,
+        empty_hard_links: false,
+        ..Fidelity::XORRISO
+    };
+}
+
 /// One entry's observable state.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Observed {
