@@ -6,4 +6,5 @@
 //! and never exits.
 #![deny(clippy::print_stdout, clippy::print_stderr, clippy::exit)]
 
+pub mod digest;
 pub mod iso9660;

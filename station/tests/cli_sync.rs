@@ -11,8 +11,9 @@ use std::time::{Duration, Instant};
 
 use burnstation::snapshots::SnapshotStore;
 use burnstation_tests::fixtures::{generate_tree, tree_digests, write_bulk_file};
+use burnstation_tests::procfs::named_mentioning as processes;
 use burnstation_tests::sshd::generate_key;
-use sync_scene::{Knobs, Scene, processes};
+use sync_scene::{Knobs, Scene};
 
 fn burnstation_sync(config: &std::path::Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_burnstation"))

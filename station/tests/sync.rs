@@ -4,8 +4,6 @@
 //! not match, the source gone, a full disk) leaves the last good snapshot as it was, says why,
 //! and the next sync recovers.
 
-#[path = "../../images/tests/common/mod.rs"]
-mod common;
 mod sync_scene;
 
 use std::collections::BTreeMap;
@@ -13,16 +11,18 @@ use std::fs;
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 use std::process::Command;
+use std::time::{Duration, Instant};
 
 use burnstation::events::{Event, EventBus, Stage, TryRecv};
 use burnstation::schedule::SystemClock;
 use burnstation::snapshots::{Snapshot, SnapshotStore};
 use burnstation::sync::{SyncError, SyncOutcome, SyncSettings, sync};
+use burnstation_tests::awkward::{Fidelity, build_awkward_tree, compare_trees, walk};
 use burnstation_tests::fixtures::{generate_tree, tree_digests, write_bulk_file};
-use burnstation_tests::sshd::{generate_key, parent_of};
+use burnstation_tests::procfs::{named_mentioning as processes, parent_of};
+use burnstation_tests::sshd::generate_key;
 use burnstation_tests::tools::is_root;
-use common::{Fidelity, build_awkward_tree, compare_trees};
-use sync_scene::{Knobs, Scene, processes};
+use sync_scene::{Knobs, Scene};
 use tokio_util::sync::CancellationToken;
 
 /// A throttled transfer: slow enough to be interrupted at leisure, never so slow that a
@@ -143,7 +143,7 @@ fn a_full_sync_makes_a_snapshot_equal_to_the_source() {
     assert_eq!(last.done_bytes, stats.transferred_bytes);
     assert_eq!(
         stats.files,
-        common::walk(&scene.source).len() as u64 + 1,
+        walk(&scene.source).len() as u64 + 1,
         "{stats:?}"
     );
     assert!(stats.transferred_bytes > 0 && stats.tree_bytes >= stats.transferred_bytes);
@@ -194,8 +194,8 @@ fn a_second_sync_links_unchanged_files_and_copies_the_changed_one() {
 }
 
 /// A sync of `BIG_FILE` more bytes, throttled, that `fault` interrupts once the big file is
-/// under way; returns the error.
-fn interrupted_sync(scene: &Scene, fault: impl FnOnce()) -> SyncError {
+/// under way (it is handed the sync's cancel token); returns the error.
+fn interrupted_sync(scene: &Scene, fault: impl FnOnce(&CancellationToken)) -> SyncError {
     write_bulk_file(&scene.source.join("big.bin"), 3, BIG_FILE).unwrap();
     let knobs = Knobs {
         bandwidth_limit: SLOW_KIB_PER_SEC,
@@ -218,7 +218,7 @@ fn interrupted_sync(scene: &Scene, fault: impl FnOnce()) -> SyncError {
                         break;
                     }
                 }
-                fault();
+                fault(&cancel);
                 std::future::pending::<()>().await
             };
             tokio::select! {
@@ -259,7 +259,7 @@ fn rsync_killed_mid_transfer_leaves_the_last_snapshot_and_the_next_sync_recovers
     generate_tree(&scene.source, 11, &[10_000, 20_000]).unwrap();
     let first = good_sync(&scene);
     let before = fingerprint(&first);
-    let error = interrupted_sync(&scene, || {
+    let error = interrupted_sync(&scene, |_| {
         // The rsync this process started (it forks its own receiver).
         let ours: Vec<u32> = processes("rsync", &scene.data)
             .into_iter()
@@ -282,7 +282,7 @@ fn a_connection_dropped_mid_transfer_leaves_the_last_snapshot_and_the_next_sync_
     generate_tree(&scene.source, 12, &[10_000, 20_000]).unwrap();
     let first = good_sync(&scene);
     let before = fingerprint(&first);
-    let error = interrupted_sync(&scene, || {
+    let error = interrupted_sync(&scene, |_| {
         assert!(scene.sshd.drop_connections() > 0, "a session to drop");
     });
     assert!(matches!(error, SyncError::ConnectionLost { .. }), "{error}");
@@ -296,38 +296,21 @@ fn a_cancelled_sync_stops_rsync_and_ssh_and_keeps_the_last_snapshot() {
     generate_tree(&scene.source, 13, &[10_000]).unwrap();
     let first = good_sync(&scene);
     let before = fingerprint(&first);
-    write_bulk_file(&scene.source.join("big.bin"), 4, BIG_FILE).unwrap();
-    let knobs = Knobs {
-        bandwidth_limit: SLOW_KIB_PER_SEC,
-        ..Knobs::default()
-    };
-    let settings = SyncSettings::from_config(&scene.config(&knobs)).unwrap();
-    let store = SnapshotStore::open(&scene.data).unwrap();
-    let events = EventBus::new();
-    let mut reader = events.subscribe();
-    let cancel = CancellationToken::new();
-    let result = runtime().block_on(async {
-        let syncing = sync(&settings, &store, &SystemClock, &events, &cancel);
-        let cancelling = async {
-            while let Some(event) = reader.recv().await {
-                if matches!(event, Event::Progress(ref p) if p.done_bytes > 256 << 10) {
-                    break;
-                }
-            }
-            cancel.cancel();
-        };
-        tokio::join!(syncing, cancelling).0
-    });
-    assert!(matches!(result, Err(SyncError::Cancelled)), "{result:?}");
+    let error = interrupted_sync(&scene, CancellationToken::cancel);
+    assert!(matches!(error, SyncError::Cancelled), "{error}");
     // Killed processes may take a moment to be gone from /proc.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-    while !(processes("rsync", &scene.data).is_empty() && processes("ssh", &scene.data).is_empty())
-        && std::time::Instant::now() < deadline
-    {
-        std::thread::sleep(std::time::Duration::from_millis(20));
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let ours = || {
+        [
+            processes("rsync", &scene.data),
+            processes("ssh", &scene.data),
+        ]
+        .concat()
+    };
+    while !ours().is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
     }
-    assert_eq!(processes("rsync", &scene.data), Vec::<u32>::new());
-    assert_eq!(processes("ssh", &scene.data), Vec::<u32>::new());
+    assert_eq!(ours(), Vec::<u32>::new(), "rsync or ssh left running");
     recovers(&scene, &first, &before);
 }
 
@@ -390,7 +373,7 @@ fn a_source_that_disappears_is_named_and_the_next_sync_recovers() {
     // A file that vanishes while the copy runs (the server writing its backups).
     fs::write(scene.source.join("zz-last.txt"), "deleted during the copy").unwrap();
     let vanish = scene.source.join("zz-last.txt");
-    let error = interrupted_sync(&scene, || fs::remove_file(&vanish).unwrap());
+    let error = interrupted_sync(&scene, |_| fs::remove_file(&vanish).unwrap());
     assert!(matches!(error, SyncError::SourceChanged { .. }), "{error}");
     assert!(error.to_string().contains("zz-last.txt"), "{error}");
     recovers(&scene, &first, &before);

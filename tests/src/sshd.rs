@@ -19,6 +19,7 @@ use std::process::{Child, Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use crate::procfs;
 use crate::tools::{self, CommandError, MissingTool, SSH, SSH_KEYGEN, SSHD};
 
 /// How long sshd may take to listen (it is ready in milliseconds on an idle machine).
@@ -176,7 +177,7 @@ impl Sshd {
     /// Kills every session the server serves (the listener stays), as a dropped network
     /// connection would end them; returns how many processes were killed.
     pub fn drop_connections(&self) -> usize {
-        let sessions = descendants(self.child.id());
+        let sessions = procfs::descendants(self.child.id());
         for pid in &sessions {
             // SAFETY: kill(2) takes plain integers; at worst the process is already gone.
             unsafe {
@@ -347,46 +348,6 @@ fn spawn(sshd: &Path, config: &Path, log: &Path) -> Result<Child, SshdError> {
     command
         .spawn()
         .map_err(io_error("could not start sshd with", config))
-}
-
-/// Every process descended from `root`, from `/proc`.
-fn descendants(root: u32) -> Vec<u32> {
-    let mut parents: Vec<(u32, u32)> = Vec::new();
-    if let Ok(entries) = fs::read_dir("/proc") {
-        for entry in entries.flatten() {
-            let Some(pid) = entry
-                .file_name()
-                .to_str()
-                .and_then(|n| n.parse::<u32>().ok())
-            else {
-                continue;
-            };
-            if let Some(ppid) = parent_of(pid) {
-                parents.push((pid, ppid));
-            }
-        }
-    }
-    let mut found = vec![root];
-    let mut index = 0;
-    while index < found.len() {
-        let parent = found[index];
-        found.extend(
-            parents
-                .iter()
-                .filter(|(_, p)| *p == parent)
-                .map(|(pid, _)| *pid),
-        );
-        index += 1;
-    }
-    found.remove(0);
-    found
-}
-
-/// The parent of `pid`, from `/proc/PID/stat` (its fourth field, after the parenthesised name).
-pub fn parent_of(pid: u32) -> Option<u32> {
-    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let after_name = &stat[stat.rfind(')')? + 1..];
-    after_name.split_whitespace().nth(1)?.parse().ok()
 }
 
 fn log_tail(log: &Path) -> String {

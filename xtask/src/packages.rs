@@ -34,9 +34,12 @@ pub const TEST: &[&str] = &[
     "e2fsprogs",
     // Debian 13 and later ship .ko.xz kernel modules; the guest build unpacks them.
     "xz-utils",
-    // The sync tests: a real rsync over ssh from a private sshd on loopback.
-    "openssh-server",
+    // ssh-keygen: the box key's fingerprint on the display is checked against OpenSSH's;
+    // zbarimg reads the key's QR code back off the drawn screen. The sync tests run the
+    // real rsync and ssh against a private sshd on loopback.
     "openssh-client",
+    "zbar-tools",
+    "openssh-server",
     "rsync",
 ];
 

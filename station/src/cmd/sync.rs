@@ -4,13 +4,13 @@
 //! For a volunteer or administrator checking the settings (does the box reach the server, is
 //! the host key right), and for tests. Progress goes to stderr (a bar on a terminal, a line
 //! every few seconds otherwise), the result to stdout. Exit 0 when a snapshot was made, 2
-//! when not (the message says why and what to do), 130 when interrupted.
+//! when not (the message says why and what to do), 130 when interrupted (SIGINT or SIGTERM).
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use anyhow::Result;
+use anyhow::{Result, anyhow, bail};
 use burnstation::config::{ByteSize, Config, DEFAULT_PATH};
 use burnstation::events::{Event, EventBus, NoticeLevel, Progress, Stage};
 use burnstation::schedule::{Clock, ClockTrust, SystemClock, judge_clock};
@@ -20,7 +20,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use tokio::signal::unix::{SignalKind, signal};
 use tokio_util::sync::CancellationToken;
 
-use super::exit::Exit;
+use super::interrupt;
 
 /// How often a plain progress line is printed when stderr is not a terminal.
 const PLAIN_EVERY: Duration = Duration::from_secs(10);
@@ -35,25 +35,25 @@ pub struct SyncArgs {
 
 /// Runs one sync, then applies the retention rule.
 pub fn run(args: SyncArgs) -> Result<()> {
-    let config = Config::load(&args.config).map_err(Exit::error)?;
-    let settings = SyncSettings::from_config(&config).map_err(Exit::error)?;
-    let store = SnapshotStore::open(config.data_dir()).map_err(Exit::error)?;
-    let newest = store.newest().map_err(Exit::error)?;
+    let config = Config::load(&args.config)?;
+    let settings = SyncSettings::from_config(&config)?;
+    let store = SnapshotStore::open(config.data_dir())?;
+    let newest = store.newest()?;
     let clock = SystemClock;
     let now = clock.now();
     if judge_clock(now, &clock.evidence(), newest.as_ref().map(|s| s.taken_at))
         == ClockTrust::NotYet
     {
-        return Err(Exit::error(format!(
+        bail!(
             "the clock ({}) has not been set from the network yet, so the snapshot would get a \
              wrong date; wait until the box has been online for a minute and try again",
             now.format("%Y-%m-%d %H:%M UTC")
-        )));
+        );
     }
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(|e| Exit::error(format!("could not start the async runtime: {e}")))?;
+        .map_err(|e| anyhow!("could not start the async runtime ({e}); try again"))?;
     let keep = config.retention.keep_snapshots.0 as usize;
     runtime.block_on(async {
         let events = EventBus::new();
@@ -66,13 +66,11 @@ pub fn run(args: SyncArgs) -> Result<()> {
         interrupted.abort();
         let outcome = match result {
             Ok(outcome) => outcome,
-            Err(SyncError::Cancelled) => {
-                return Err(Exit::interrupted(
-                    "the sync was stopped; the last good snapshot is as it was, and the next \
-                     sync resumes where this one stopped",
-                ));
-            }
-            Err(error) => return Err(Exit::error(error)),
+            Err(SyncError::Cancelled) => bail!(
+                "the sync was stopped; the last good snapshot is as it was, and the next sync \
+                 resumes where this one stopped"
+            ),
+            Err(error) => return Err(error.into()),
         };
         let linked = outcome
             .linked_to
@@ -91,7 +89,7 @@ pub fn run(args: SyncArgs) -> Result<()> {
         );
         println!("{}", outcome.snapshot.tree().display());
         // No disc sets exist yet outside the daemon, so none protects a snapshot here.
-        let deleted = store.prune(keep, |_| false).map_err(Exit::error)?;
+        let deleted = store.prune(keep, |_| false)?;
         for snapshot in deleted {
             println!(
                 "deleted old snapshot {} (retention.keep_snapshots = {keep})",
@@ -116,6 +114,7 @@ async fn cancel_on_signal(cancel: CancellationToken) {
         _ = terminate.recv() => {}
     }
     eprintln!("\nstopping the sync...");
+    interrupt::record_interrupted();
     cancel.cancel();
 }
 

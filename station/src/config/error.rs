@@ -199,17 +199,20 @@ fn place_of(document: &DeTable<'_>, offset: usize) -> Place {
     Place::default()
 }
 
+/// Where `key` is written in `[section]`; the section's header when the key is not written
+/// (a setting that is missing but needed), so there is always a line to look at.
 fn span_of(document: &DeTable<'_>, section: &str, key: &str) -> Option<Range<usize>> {
-    let (_, table) = document
+    let (header, table) = document
         .iter()
         .find(|(name, _)| name.get_ref() == section)?;
     let DeValue::Table(table) = table.get_ref() else {
         return None;
     };
-    table
+    let written = table
         .iter()
         .find(|(name, _)| name.get_ref() == key)
-        .map(|(name, _)| name.span())
+        .map(|(name, _)| name.span());
+    Some(written.unwrap_or_else(|| header.span()))
 }
 
 /// serde's and toml's messages in the volunteer guide's words. Our own value types already
@@ -231,8 +234,27 @@ fn explain(message: &str, place: &Place) -> String {
             ),
         };
     }
+    if let Some(rest) = message.strip_prefix("unknown variant ") {
+        let (given, known) = backquoted_names(rest);
+        let choices: Vec<String> = known.iter().map(|k| format!("{k:?}")).collect();
+        return format!(
+            "{given:?} is not one of the choices; write one of {}",
+            choices.join(", ")
+        );
+    }
     if message.starts_with("invalid type") || message.starts_with("invalid value") {
         let wanted = message.rsplit("expected ").next().unwrap_or_default();
+        // The display's settings read their times with humantime ("800ms", "2m").
+        if wanted == "a duration" {
+            let given = message
+                .split_once("string ")
+                .and_then(|(_, rest)| rest.rsplit_once(", expected"))
+                .map_or("this", |(given, _)| given);
+            return format!(
+                "{given} is not a length of time; write a number and a unit, like \"800ms\", \"2m\" \
+                 or \"1h\""
+            );
+        }
         let how = match wanted {
             "a boolean" => "write true or false, without quotes",
             "a string" => "write it as text in double quotes, like \"...\"",

@@ -12,7 +12,6 @@
 
 mod error;
 pub mod ssh_key;
-pub mod ui_settings;
 pub mod values;
 
 use std::path::{Path, PathBuf};
@@ -20,9 +19,9 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+pub use crate::ui::config::{ButtonsConfig, DisplayConfig};
 pub use error::{ConfigError, InvalidConfig};
 pub use ssh_key::SshPublicKey;
-pub use ui_settings::{ButtonsConfig, DisplayConfig};
 pub use values::{
     AbsolutePath, ByteSize, CronSchedule, DeviceChoice, HostName, KeepCount, MediaChoice, Period,
     Port, RemotePath, StartPolicy, StationName, UserName, WriteSpeed,
@@ -52,10 +51,10 @@ pub struct Config {
     /// `[retention]`: how many snapshots to keep.
     #[serde(default)]
     pub retention: RetentionConfig,
-    /// `[display]`: the screen.
+    /// `[display]`: the screen (the display work's own settings, `ui::config`).
     #[serde(default)]
     pub display: DisplayConfig,
-    /// `[buttons]`: the buttons.
+    /// `[buttons]`: the buttons (`ui::config`).
     #[serde(default)]
     pub buttons: ButtonsConfig,
     /// `[admin_ssh]`: inbound ssh for an administrator (set up by the image's boot scripts).
@@ -303,6 +302,13 @@ impl Config {
                     self.source.timeout
                 ),
             ));
+        }
+        let ui = self
+            .display
+            .validate()
+            .and_then(|()| self.buttons.validate(&self.display));
+        if let Err(e) = ui {
+            return Err((e.section, e.setting, e.message));
         }
         if self.admin_ssh.enabled && self.admin_ssh.authorized_key.is_none() {
             return Err((

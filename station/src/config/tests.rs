@@ -123,8 +123,31 @@ fn each_setting_written_wrong_names_its_line_and_the_fix() {
         ("drive", "device", "\"sr0\"", "\"/dev/sr0\""),
         ("retention", "keep_snapshots", "0", "1 to 1000"),
         ("retention", "min_free", "\"lots\"", "\"1GiB\""),
-        ("display", "kind", "\"hdmi\"", "screen the box knows"),
-        ("buttons", "kind", "\"many\"", "\"preset\""),
+        (
+            "display",
+            "kind",
+            "\"hdmi\"",
+            "write one of \"none\", \"adafruit-oled-bonnet\"",
+        ),
+        (
+            "display",
+            "dim_after",
+            "\"soon\"",
+            "\"soon\" is not a length of time",
+        ),
+        (
+            "display",
+            "off_after",
+            "\"1m\"",
+            "must not be shorter than dim_after",
+        ),
+        (
+            "buttons",
+            "kind",
+            "\"many\"",
+            "write one of \"none\", \"preset\", \"gpio\"",
+        ),
+        ("buttons", "long_press", "\"10s\"", "between 200ms and 5s"),
         ("admin_ssh", "enabled", "\"no\"", "true or false"),
         ("admin_ssh", "enabled", "true", "authorized_key is empty"),
         ("admin_ssh", "authorized_key", "\"ssh-rsa AAAA\"", "damaged"),
@@ -148,6 +171,16 @@ fn each_setting_written_wrong_names_its_line_and_the_fix() {
             "{sentence}"
         );
     }
+}
+
+#[test]
+fn a_needed_setting_that_is_not_written_is_reported_at_its_section() {
+    let (text, _) = with_setting("buttons", "kind", "\"gpio\"");
+    let error = invalid(&text);
+    let header = SHIPPED.lines().position(|l| l == "[buttons]").unwrap() + 1;
+    assert_eq!(error.line, Some(header), "{error}");
+    assert_eq!(error.setting.as_deref(), Some("buttons.lines"), "{error}");
+    assert!(error.problem.contains("list at least one line"), "{error}");
 }
 
 #[test]

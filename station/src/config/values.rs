@@ -27,6 +27,20 @@ fn refuse<T>(message: impl Into<String>) -> Result<T, ValueError> {
     Err(ValueError(message.into()))
 }
 
+/// `TryFrom<String>` through `FromStr`, which serde's `try_from = "String"` calls.
+macro_rules! try_from_string_by_parsing {
+    ($($type:ty),*) => {$(
+        impl TryFrom<String> for $type {
+            type Error = ValueError;
+            fn try_from(text: String) -> Result<$type, ValueError> {
+                text.parse()
+            }
+        }
+    )*};
+}
+
+try_from_string_by_parsing!(Period, ByteSize, CronSchedule, WriteSpeed);
+
 /// A length of time written as numbers with units: `"90s"`, `"10m"`, `"6h"`, `"7d"`, `"2w"`,
 /// or several together (`"1h30m"`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
@@ -78,13 +92,6 @@ impl FromStr for Period {
             rest = after.trim_start();
         }
         Ok(Period(Duration::from_secs(seconds)))
-    }
-}
-
-impl TryFrom<String> for Period {
-    type Error = ValueError;
-    fn try_from(text: String) -> Result<Period, ValueError> {
-        text.parse()
     }
 }
 
@@ -148,13 +155,6 @@ impl FromStr for ByteSize {
             return refuse(format!("{text:?} is too large a size; {SIZE_HELP}"));
         }
         Ok(ByteSize(bytes.round() as u64))
-    }
-}
-
-impl TryFrom<String> for ByteSize {
-    type Error = ValueError;
-    fn try_from(text: String) -> Result<ByteSize, ValueError> {
-        text.parse()
     }
 }
 
@@ -240,13 +240,6 @@ impl FromStr for CronSchedule {
     }
 }
 
-impl TryFrom<String> for CronSchedule {
-    type Error = ValueError;
-    fn try_from(text: String) -> Result<CronSchedule, ValueError> {
-        text.parse()
-    }
-}
-
 /// The blank media the station knows by name (the names on the packets).
 // Replace with `burnstation_hal`'s table of nominal media (its tokens are the same) when the
 // disc-set work that adds it lands.
@@ -323,13 +316,6 @@ impl FromStr for WriteSpeed {
             Ok(times) if times > 0.0 && times <= 64.0 => Ok(WriteSpeed::Times(times)),
             _ => refuse(format!("{text:?} is not a write speed; {SPEED_HELP}")),
         }
-    }
-}
-
-impl TryFrom<String> for WriteSpeed {
-    type Error = ValueError;
-    fn try_from(text: String) -> Result<WriteSpeed, ValueError> {
-        text.parse()
     }
 }
 

@@ -4,7 +4,7 @@
 #![allow(dead_code)] // each test file uses a different part
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use burnstation::config::Config;
 use burnstation_tests::sshd::Sshd;
@@ -107,27 +107,4 @@ impl Scene {
         fs::write(&path, self.config_text(knobs)).unwrap();
         path
     }
-}
-
-/// The processes named `name` whose command line mentions `needle` (this test's own
-/// directory, so that tests running side by side never touch each other's).
-pub fn processes(name: &str, needle: &Path) -> Vec<u32> {
-    let needle = needle.display().to_string();
-    let mut found = Vec::new();
-    for entry in fs::read_dir("/proc").unwrap().flatten() {
-        let Some(pid) = entry
-            .file_name()
-            .to_str()
-            .and_then(|n| n.parse::<u32>().ok())
-        else {
-            continue;
-        };
-        let comm = fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
-        let cmdline = fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
-        let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
-        if comm.trim() == name && cmdline.contains(&needle) {
-            found.push(pid);
-        }
-    }
-    found
 }
