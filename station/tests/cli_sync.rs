@@ -13,6 +13,7 @@ use burnstation::snapshots::SnapshotStore;
 use burnstation_tests::fixtures::{generate_tree, tree_digests, write_bulk_file};
 use burnstation_tests::procfs::named_mentioning as processes;
 use burnstation_tests::sshd::generate_key;
+use burnstation_tests::tools::describe_output as text;
 use sync_scene::{Knobs, Scene};
 
 fn burnstation_sync(config: &std::path::Path) -> Output {
@@ -22,15 +23,6 @@ fn burnstation_sync(config: &std::path::Path) -> Output {
         .arg(config)
         .output()
         .expect("run burnstation")
-}
-
-fn text(output: &Output) -> String {
-    format!(
-        "status {}\nstdout:\n{}\nstderr:\n{}",
-        output.status,
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
 }
 
 /// The last line on stderr: the error sentence.

@@ -249,6 +249,16 @@ pub fn command_line(command: &Command) -> String {
     words.join(" ")
 }
 
+/// A finished command's status, stdout and stderr, for a failing test's message.
+pub fn describe_output(output: &Output) -> String {
+    format!(
+        "status {}\nstdout:\n{}\nstderr:\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
 /// The last `lines` lines of `text`.
 pub fn tail(text: &str, lines: usize) -> String {
     let all: Vec<&str> = text.lines().collect();
