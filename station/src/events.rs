@@ -86,8 +86,11 @@ impl fmt::Display for DiscOf {
     }
 }
 
-/// What the station is doing, as the display and `burnstation status` show it. The daemon's
-/// state machine (`jobs`) decides the transitions; this is what it tells the world.
+/// What the station is doing, as `burnstation status` and the log show it. The daemon's state
+/// machine (`jobs`) decides the transitions; this is what it tells the world. The display
+/// reads the same facts through `ui::View`, which the daemon fills in from these states and
+/// the progress events (one variant here per status screen there; here times are absolute,
+/// there relative to now).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "name", rename_all = "snake_case")]
 #[non_exhaustive]
@@ -126,6 +129,15 @@ pub enum State {
         /// The medium to insert (`dvd+r`).
         medium: String,
     },
+    /// A blank disc is in, and the settings say to ask before burning it.
+    ReadyToBurn {
+        /// Which disc of the set.
+        disc: DiscOf,
+        /// The medium in the drive (`dvd+r`).
+        medium: String,
+        /// How much will be written.
+        bytes: u64,
+    },
     /// Writing a disc.
     Burning {
         /// Which disc of the set.
@@ -133,8 +145,8 @@ pub enum State {
     },
     /// Reading a disc back.
     Verifying {
-        /// Which disc of the set.
-        disc: DiscOf,
+        /// Which disc of the set (`None`: a disc checked from the menu).
+        disc: Option<DiscOf>,
     },
     /// A disc is burnt and verified: label it and put it away.
     DiscDone {
@@ -149,6 +161,15 @@ pub enum State {
         label: String,
         /// How many discs it has.
         discs: u32,
+    },
+    /// Erasing a rewritable disc the volunteer chose to erase.
+    Erasing,
+    /// A disc checked from the menu: good, or how many files are damaged.
+    DiscChecked {
+        /// Its label, when the catalogue knows the disc.
+        label: Option<String>,
+        /// How many files differ or could not be read (0: good).
+        bad_files: u32,
     },
     /// Stopped until the volunteer acts (a full data partition, a broken drive).
     Stopped {
