@@ -14,12 +14,13 @@ pub mod manifest;
 pub mod names;
 pub mod reader;
 pub mod records;
+pub mod source;
 pub mod stream;
 pub mod susp;
 
 pub use entry::{
     EntryKind, LinkIdentity, ScanError, ScanEvent, SourceEntry, Timestamp, scan_tree,
-    scan_tree_with,
+    scan_tree_each, scan_tree_with,
 };
 pub use layout::{
     BlockOwner, DataFileRef, Extent, FileOrigin, GeneratedFile, ImageOptions, Layout, LayoutError,
@@ -27,6 +28,7 @@ pub use layout::{
 };
 pub use reader::{FileReader, IsoEntry, IsoEntryKind, IsoImage, ReadError, TreeKind, VolumeInfo};
 pub use records::BLOCK;
+pub use source::{FileSource, TreeSource, open_range};
 pub use stream::{FileDigest, ImageDigest, ImageStream, StreamError};
 
 #[cfg(test)]
