@@ -7,3 +7,4 @@
 #![deny(clippy::print_stdout, clippy::print_stderr, clippy::exit)]
 
 pub mod iso9660;
+pub mod plan;
