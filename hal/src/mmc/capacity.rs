@@ -74,7 +74,12 @@ pub const NOMINAL_MEDIA: [NominalMedium; 11] = [
     medium("cd-r", Profile::CdR, CD_80_MIN_BLOCKS, CD_80_MIN_BLOCKS),
     medium("cd-rw", Profile::CdRw, CD_80_MIN_BLOCKS, CD_80_MIN_BLOCKS),
     medium("dvd+r", Profile::DvdPlusR, DVD_PLUS_BLOCKS, DVD_PLUS_BLOCKS),
-    medium("dvd+rw", Profile::DvdPlusRw, DVD_PLUS_BLOCKS, DVD_PLUS_BLOCKS),
+    medium(
+        "dvd+rw",
+        Profile::DvdPlusRw,
+        DVD_PLUS_BLOCKS,
+        DVD_PLUS_BLOCKS,
+    ),
     medium(
         "dvd-r",
         Profile::DvdRSequential,
@@ -107,7 +112,12 @@ pub const NOMINAL_MEDIA: [NominalMedium; 11] = [
         BD_SL_BLOCKS,
         BD_SL_DEFAULT_FORMAT_BLOCKS,
     ),
-    medium("bd-r-dl", Profile::BdRSequential, BD_DL_BLOCKS, BD_DL_BLOCKS),
+    medium(
+        "bd-r-dl",
+        Profile::BdRSequential,
+        BD_DL_BLOCKS,
+        BD_DL_BLOCKS,
+    ),
 ];
 
 impl NominalMedium {
@@ -182,7 +192,9 @@ mod tests {
     #[test]
     fn a_profile_finds_its_single_layer_medium() {
         assert_eq!(
-            NominalMedium::for_profile(Profile::BdRSequential).unwrap().blocks,
+            NominalMedium::for_profile(Profile::BdRSequential)
+                .unwrap()
+                .blocks,
             BD_SL_BLOCKS
         );
         assert_eq!(

@@ -16,8 +16,8 @@ use super::snapshot::Snapshot;
 use super::walk::PathWalker;
 use super::{CATALOG_NAME, DiscSet, PlanError, PlanOptions, README_NAME, SET_NAME, TREE_FOLDER};
 use crate::iso9660::{
-    EntryKind, FileSource, ImageOptions, ImageStream, Layout, LinkIdentity, SourceEntry,
-    Timestamp, open_range,
+    EntryKind, FileSource, ImageOptions, ImageStream, Layout, LinkIdentity, SourceEntry, Timestamp,
+    open_range,
 };
 
 /// A part of a file on one disc.
@@ -100,7 +100,11 @@ fn disc_entries(
     entries.push(generated_entry(CATALOG_NAME, catalog, time));
     entries.push(generated_entry(README_NAME, readme, time));
     entries.push(generated_entry(SET_NAME, set_json, time));
-    entries.push(snapshot.entry(0).to_source(TREE_FOLDER.as_bytes().to_vec(), None));
+    entries.push(
+        snapshot
+            .entry(0)
+            .to_source(TREE_FOLDER.as_bytes().to_vec(), None),
+    );
     // The directories above this disc's entries that are not on it themselves.
     let mut above = BTreeSet::new();
     let firsts = [
@@ -117,7 +121,11 @@ fn disc_entries(
         );
     }
     for dir in above {
-        entries.push(snapshot.entry(dir).to_source(under_tree(&snapshot.path(dir)), None));
+        entries.push(
+            snapshot
+                .entry(dir)
+                .to_source(under_tree(&snapshot.path(dir)), None),
+        );
     }
     for part in content.head.iter().chain(&content.tail) {
         let source = snapshot.entry(part.entry);
@@ -184,7 +192,9 @@ impl DiscImage {
             .chain(&content.tail)
             .map(|p| {
                 let whole = snapshot.entry(p.entry).size();
-                let source = snapshot.root().join(OsStr::from_bytes(&snapshot.path(p.entry)));
+                let source = snapshot
+                    .root()
+                    .join(OsStr::from_bytes(&snapshot.path(p.entry)));
                 (part_path(snapshot, p), (source, p.offset, p.len, whole))
             })
             .collect();
@@ -250,9 +260,9 @@ impl FileSource for DiscSource {
             p if p == README_NAME.as_bytes() => {
                 Ok(Box::new(ByteCursor::new(Shared(Arc::clone(&self.readme)))))
             }
-            p if p == SET_NAME.as_bytes() => {
-                Ok(Box::new(ByteCursor::new(Shared(Arc::clone(&self.set_json)))))
-            }
+            p if p == SET_NAME.as_bytes() => Ok(Box::new(ByteCursor::new(Shared(Arc::clone(
+                &self.set_json,
+            ))))),
             _ => {
                 if let Some((_, (source, offset, len, whole))) =
                     self.parts.iter().find(|(disc_path, _)| disc_path == path)

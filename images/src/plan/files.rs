@@ -13,7 +13,8 @@
 //!
 //! The columns are the disc (5 wide, `-` for a split file's own line), the size (15 wide),
 //! the SHA-256 and the path on the disc, with `\\`, `\n` and `\r` for a backslash, newline
-//! or carriage return in it. Fixed widths keep the file's size independent of the parts'
+//! or carriage return in it. A split file's parts follow its own line until their sizes
+//! add up to the file's. Fixed widths keep the file's size independent of the parts'
 //! sizes, and keep it readable with `less` and searchable with `grep`. Lines starting with
 //! `#` are comments. The catalogue of a million files is over 100 MB, so it is produced as a
 //! stream, never held.
@@ -154,8 +155,9 @@ fn catalog_header(
          # Every disc of the set carries this same file; README.txt says how to restore.\n\
          #\n\
          # Columns: disc, size in bytes, SHA-256, path on the disc. A file too large for one\n\
-         # disc has disc \"-\" (its whole size and SHA-256) and is followed by its parts, which\n\
-         # cat joins back in order: cat NAME.part001 NAME.part002 ... > NAME\n\
+         # disc has disc \"-\" (its whole size and SHA-256) and is followed by its parts (their\n\
+         # sizes add up to the file's), which cat joins back in order:\n\
+         #     cat NAME.part001 NAME.part002 ... > NAME\n\
          # In paths, \\\\ \\n and \\r stand for a backslash, a newline and a carriage return.\n",
         options.snapshot_name,
         utc_text(options.snapshot_time),
@@ -164,18 +166,20 @@ fn catalog_header(
 }
 
 /// Sum over the snapshot's files of their catalogue lines (parts excluded), with their
-/// paths under `backup/`.
-fn file_lines(snapshot: &Snapshot) -> u64 {
+/// paths under `backup/`; and the longest of those paths.
+fn file_lines(snapshot: &Snapshot) -> (u64, u64) {
     let mut walker = PathWalker::new(TREE_FOLDER.as_bytes());
     let mut total = 0;
+    let mut longest = 0;
     for index in 1..snapshot.len() {
         let path_len = escaped_len(walker.path(snapshot, index));
         let entry = snapshot.entry(index);
         if entry.kind() == Kind::File {
             total += line_len(entry.size(), &[]) + path_len;
+            longest = longest.max(path_len);
         }
     }
-    total
+    (total, longest)
 }
 
 /// At least the catalogue's size with `parts` parts, before packing.
@@ -189,9 +193,10 @@ pub(crate) fn catalog_bound(snapshot: &Snapshot, options: &PlanOptions, parts: u
         "0123456789abcdef",
     )
     .len() as u64;
-    // A part line: the longest name there is, plus its suffix.
-    let part_line = line_len(u64::MAX, &[]) + 255 + 16 + 4096;
-    header + file_lines(snapshot) + parts * part_line
+    // A part line: as long as the longest file's line, plus a part suffix.
+    let (lines, longest) = file_lines(snapshot);
+    let part_line = line_len(u64::MAX, &[]) + longest + 16;
+    header + lines + parts * part_line
 }
 
 /// The catalogue's exact size.
@@ -219,7 +224,7 @@ pub(crate) fn catalog_size(set: &DiscSet) -> u64 {
             line_len(part.len, &[]) + path
         })
         .sum();
-    header + file_lines(snapshot) + parts
+    header + file_lines(snapshot).0 + parts
 }
 
 fn set_path(snapshot: &Snapshot, entry: u32) -> Vec<u8> {

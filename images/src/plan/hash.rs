@@ -154,7 +154,10 @@ pub fn hash_set(
                         if at == end {
                             let sha: [u8; 32] = std::mem::take(&mut part).finalize().into();
                             hashes.parts[p as usize] = sha;
-                            on_event(HashEvent::PartHashed { part: p, sha256: sha });
+                            on_event(HashEvent::PartHashed {
+                                part: p,
+                                sha256: sha,
+                            });
                             next_bound += 1;
                         }
                     }

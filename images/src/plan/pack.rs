@@ -20,9 +20,7 @@ use super::disc::{Content, PartSpec, disc_layout};
 use super::files::{self, Generated};
 use super::snapshot::{Kind, Snapshot};
 use super::volume;
-use super::{
-    DiscSet, MAX_DISCS, Part, PlanError, PlanOptions, PlannedDisc, Split, part_name,
-};
+use super::{DiscSet, MAX_DISCS, Part, PlanError, PlanOptions, PlannedDisc, Split, part_name};
 use crate::iso9660::records::BLOCK;
 
 /// Blocks every disc needs besides entries and generated files: system area, descriptors,
@@ -231,9 +229,8 @@ impl Naming {
             } else {
                 format!(".part{attempt}-")
             };
-            let clash = (1..=most_parts.min(100_000) as u32).any(|number| {
-                snapshot.has_child(parent, &part_name(name, &suffix, width, number))
-            });
+            let clash = (1..=most_parts.min(100_000) as u32)
+                .any(|number| snapshot.has_child(parent, &part_name(name, &suffix, width, number)));
             if !clash {
                 break suffix;
             }
@@ -297,7 +294,13 @@ impl Packer<'_> {
             readme: self.reserve.readme,
             set_json: self.reserve.set_json,
         };
-        let layout = disc_layout(self.snapshot, self.options, &content, &generated, "PLANNING")?;
+        let layout = disc_layout(
+            self.snapshot,
+            self.options,
+            &content,
+            &generated,
+            "PLANNING",
+        )?;
         Ok(layout.total_blocks())
     }
 
@@ -412,6 +415,7 @@ pub(super) fn plan(snapshot: Arc<Snapshot>, options: PlanOptions) -> Result<Disc
         readme: files::readme_bound(&options),
         set_json: files::set_json_bound(&options),
     };
+    let mut fallback: Option<DiscSet> = None;
     for _round in 0..4 {
         let mut packer = Packer {
             snapshot: &snapshot,
@@ -424,9 +428,19 @@ pub(super) fn plan(snapshot: Arc<Snapshot>, options: PlanOptions) -> Result<Disc
             reserve,
         };
         let drafts = packer.pack()?;
-        let mut set = assemble(Arc::clone(&snapshot), options.clone(), &drafts, &mut packer.naming);
+        let mut set = assemble(
+            Arc::clone(&snapshot),
+            options.clone(),
+            &drafts,
+            &mut packer.naming,
+        );
         let mut fits = true;
         let mut needed = reserve;
+        let mut needed_now = Reserve {
+            catalog: 0,
+            readme: 0,
+            set_json: 0,
+        };
         for number in 1..=set.discs.len() as u32 {
             let generated = Generated::real(&set, number);
             let content = disc_content(&set, number);
@@ -435,17 +449,42 @@ pub(super) fn plan(snapshot: Arc<Snapshot>, options: PlanOptions) -> Result<Disc
             needed.catalog = needed.catalog.max(catalog);
             needed.readme = needed.readme.max(readme);
             needed.set_json = needed.set_json.max(set_json);
+            needed_now.catalog = needed_now.catalog.max(catalog);
+            needed_now.readme = needed_now.readme.max(readme);
+            needed_now.set_json = needed_now.set_json.max(set_json);
             set.discs[number as usize - 1].image_blocks = layout.total_blocks();
             fits &= layout.total_blocks() <= options.capacity_blocks;
         }
-        if fits {
-            return Ok(set);
+        let wasted = reserve.blocks().saturating_sub(
+            Reserve {
+                catalog: needed_now.catalog,
+                readme: needed_now.readme,
+                set_json: needed_now.set_json,
+            }
+            .blocks(),
+        );
+        match (fits, fallback.take()) {
+            // Room was reserved for the catalogue's parts before packing made them: pack
+            // once more with what the real files need, unless that no longer fits.
+            (true, None) if wasted > 1 => fallback = Some(set),
+            (true, _) => return Ok(set),
+            (false, Some(earlier)) => return Ok(earlier),
+            (false, None) => {}
         }
-        reserve = Reserve {
-            catalog: needed.catalog + 4 * BLOCK,
-            readme: needed.readme + BLOCK,
-            set_json: needed.set_json + BLOCK,
+        reserve = if fits {
+            Reserve {
+                catalog: needed_now.catalog + BLOCK,
+                ..needed_now
+            }
+        } else {
+            Reserve {
+                catalog: needed.catalog + 4 * BLOCK,
+                ..needed
+            }
         };
+    }
+    if let Some(set) = fallback {
+        return Ok(set);
     }
     Err(PlanError::DidNotConverge {
         disc: 0,
@@ -467,7 +506,9 @@ pub(crate) fn disc_content(set: &DiscSet, number: u32) -> Content {
     let mut head = None;
     let mut tail = None;
     for part in &set.parts[disc.parts.start as usize..disc.parts.end as usize] {
-        let split = set.split_of(part.entry).expect("a part belongs to a split file");
+        let split = set
+            .split_of(part.entry)
+            .expect("a part belongs to a split file");
         let spec = PartSpec {
             entry: part.entry,
             name: split.part_name(set.snapshot.entry(part.entry).name(), part.number),
@@ -510,10 +551,7 @@ fn assemble(
         let first_part = parts.len() as u32;
         let mut files = 0;
         let mut data_bytes = 0;
-        for (spec, part_number) in [
-            (&content.head, draft.head_number),
-            (&content.tail, 1),
-        ] {
+        for (spec, part_number) in [(&content.head, draft.head_number), (&content.tail, 1)] {
             if let Some(spec) = spec {
                 parts.push(Part {
                     entry: spec.entry,

@@ -32,7 +32,10 @@ fn hex_digit(b: u8) -> Option<u8> {
 }
 
 /// Parses one line (without its `\n`); `Ok(None)` for a comment or an empty line.
-pub fn parse_catalog_line(text: &[u8], line: usize) -> Result<Option<CatalogLine>, CatalogLineError> {
+pub fn parse_catalog_line(
+    text: &[u8],
+    line: usize,
+) -> Result<Option<CatalogLine>, CatalogLineError> {
     if text.is_empty() || text[0] == b'#' {
         return Ok(None);
     }
@@ -111,7 +114,9 @@ mod tests {
             let mut out = Vec::new();
             push_catalog_line(&mut out, disc, size, &sha, path);
             assert_eq!(out.last(), Some(&b'\n'));
-            let line = parse_catalog_line(&out[..out.len() - 1], 7).unwrap().unwrap();
+            let line = parse_catalog_line(&out[..out.len() - 1], 7)
+                .unwrap()
+                .unwrap();
             assert_eq!(line.disc, disc);
             assert_eq!(line.size, size);
             assert_eq!(line.sha256, sha);

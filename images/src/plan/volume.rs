@@ -66,7 +66,9 @@ mod tests {
 
     #[test]
     fn every_disc_of_sets_up_to_five_digit_counts_has_a_unique_fitting_id() {
-        for discs in [1u32, 3, 9, 10, 99, 100, 999, 1000, 9999, 10_000, 12_345, 99_999] {
+        for discs in [
+            1u32, 3, 9, 10, 99, 100, 999, 1000, 9999, 10_000, 12_345, 99_999,
+        ] {
             let mut seen = std::collections::HashSet::new();
             let sample = [1, 2, discs / 2 + 1, discs.saturating_sub(1).max(1), discs];
             for disc in sample {
