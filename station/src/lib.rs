@@ -6,7 +6,9 @@
 //! prints: the `burnstation` binary (`src/main.rs`) is the only place that talks to a person.
 #![deny(clippy::print_stdout, clippy::print_stderr, clippy::exit)]
 
+pub mod catalog;
 pub mod device;
+pub mod hashing;
 pub mod job;
 pub mod regions;
 pub mod verify;
