@@ -11,4 +11,5 @@ pub mod device;
 pub mod hashing;
 pub mod job;
 pub mod regions;
+pub mod restore;
 pub mod verify;

@@ -2,6 +2,7 @@
 //! To add one, add its module, a variant here, and its arm in [`Command::run`].
 
 pub mod burn;
+pub mod catalog;
 pub mod device;
 pub mod drives;
 pub mod eject;
@@ -9,7 +10,9 @@ pub mod finalize;
 pub mod image;
 pub mod ls;
 pub mod media;
+pub mod plan;
 pub mod progress;
+pub mod restore;
 pub mod verify;
 
 use clap::Subcommand;
@@ -33,6 +36,12 @@ pub enum Command {
     Image(image::ImageArgs),
     /// List the Rock Ridge tree of a disc image, like `ls -l`.
     Ls(ls::LsArgs),
+    /// Plan a snapshot onto as many discs as it needs; optionally write every disc's image.
+    Plan(plan::PlanArgs),
+    /// Restore a disc set (or a path of it) from mounted discs, images or a drive.
+    Restore(restore::RestoreArgs),
+    /// Ask the catalogue which disc holds a file, or how far each disc set got.
+    Catalog(catalog::CatalogArgs),
 }
 
 impl Command {
@@ -47,6 +56,9 @@ impl Command {
             Command::Eject(args) => eject::run(args),
             Command::Image(args) => image::run(args),
             Command::Ls(args) => ls::run(args),
+            Command::Plan(args) => plan::run(args),
+            Command::Restore(args) => restore::run(args),
+            Command::Catalog(args) => catalog::run(args),
         }
     }
 }

@@ -1,0 +1,193 @@
+//! `burnstation plan SNAPSHOT_DIR --medium dvd+r`: spread a snapshot over as many discs as
+//! it needs and print the set; with `--write-images DIR`, also write every disc's image
+//! (to burn elsewhere, to keep on other storage, or to test).
+
+use std::fs::File;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+use anyhow::{Context, Result, bail};
+use burnstation::catalog::Catalog;
+use burnstation::hashing::hash_with_catalog;
+use burnstation_hal::mmc::capacity::NominalMedium;
+use burnstation_images::plan::{DiscSet, PlanOptions, Snapshot};
+
+use super::catalog::CatalogArg;
+
+/// Arguments of `burnstation plan`.
+#[derive(Debug, clap::Args)]
+pub struct PlanArgs {
+    /// The snapshot (a directory) to put on discs.
+    pub snapshot_dir: PathBuf,
+    /// The medium: cd-r, cd-rw, dvd+r, dvd+rw, dvd-r, dvd-rw, dvd+r-dl, dvd-r-dl, bd-r, bd-re,
+    /// bd-r-dl.
+    #[arg(long, value_name = "MEDIUM")]
+    pub medium: String,
+    /// A smaller capacity than the medium's, in 2048-byte blocks (for trying sets out).
+    #[arg(long, value_name = "BLOCKS")]
+    pub capacity_blocks: Option<u64>,
+    /// Write every disc's image into this directory, as VOLUME_ID.iso.
+    #[arg(long, value_name = "DIR")]
+    pub write_images: Option<PathBuf>,
+    /// The start of every volume ID.
+    #[arg(long, value_name = "TEXT", default_value = "OSK")]
+    pub label_prefix: String,
+    /// The snapshot's time, Unix seconds (default: the directory's modification time).
+    #[arg(long, value_name = "UNIX_SECONDS", allow_hyphen_values = true)]
+    pub snapshot_time: Option<i64>,
+    /// Record the set and its hashes in the catalogue (and reuse the hashes it knows).
+    #[arg(long)]
+    pub record: bool,
+    #[command(flatten)]
+    pub catalog: CatalogArg,
+}
+
+fn snapshot_time(dir: &Path) -> Result<i64> {
+    use std::os::unix::fs::MetadataExt;
+    Ok(std::fs::metadata(dir)
+        .with_context(|| format!("cannot read {}; check the path", dir.display()))?
+        .mtime())
+}
+
+/// Plans, prints, and writes the images when asked.
+pub fn run(args: PlanArgs) -> Result<()> {
+    let medium: &NominalMedium = args.medium.parse()?;
+    let capacity = args
+        .capacity_blocks
+        .unwrap_or(u64::from(medium.image_blocks));
+    if capacity > u64::from(medium.image_blocks) {
+        bail!(
+            "--capacity-blocks {capacity} is more than a {} holds ({} blocks)",
+            medium.token,
+            medium.image_blocks
+        );
+    }
+    let time = match args.snapshot_time {
+        Some(time) => time,
+        None => snapshot_time(&args.snapshot_dir)?,
+    };
+    let name = args
+        .snapshot_dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "snapshot".to_string());
+    eprintln!("scanning {}...", args.snapshot_dir.display());
+    let snapshot = Arc::new(Snapshot::scan(&args.snapshot_dir)?);
+    let set = Arc::new(DiscSet::plan(
+        Arc::clone(&snapshot),
+        PlanOptions {
+            capacity_blocks: capacity,
+            medium: medium.token.to_string(),
+            label_prefix: args.label_prefix.clone(),
+            snapshot_name: name.clone(),
+            snapshot_time: time,
+        },
+    )?);
+    print_set(&set);
+    if args.write_images.is_none() && !args.record {
+        return Ok(());
+    }
+    let mut catalog = if args.record {
+        args.catalog.open()?
+    } else {
+        Catalog::in_memory()?
+    };
+    let snapshot_id = catalog.add_snapshot(
+        &name,
+        &args.snapshot_dir,
+        time,
+        snapshot.files(),
+        snapshot.bytes(),
+    )?;
+    eprintln!("hashing the snapshot's files (the catalogue lists every SHA-256)...");
+    let hashes = Arc::new(hash_with_catalog(
+        &set,
+        &mut catalog,
+        snapshot_id,
+        &mut |_| {},
+        &AtomicBool::new(false),
+    )?);
+    if args.record {
+        let id = catalog.record_set(snapshot_id, &set, &hashes, now())?;
+        println!("recorded as set {} in the catalogue", id.0);
+    }
+    if let Some(dir) = &args.write_images {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create {}; check the path", dir.display()))?;
+        for disc in set.discs() {
+            let path = dir.join(format!("{}.iso", disc.volume_id));
+            let image = set.disc_image(disc.number, Arc::clone(&hashes))?;
+            write_image(image.stream(), &path)?;
+            println!("wrote {}", path.display());
+        }
+    }
+    Ok(())
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+fn print_set(set: &DiscSet) {
+    let options = set.options();
+    let capacity = options.capacity_blocks;
+    println!(
+        "set {} (plan {}): {} files, {} bytes onto {} discs of {} ({} blocks each)",
+        set.label(),
+        set.plan_id(),
+        set.snapshot().files(),
+        set.snapshot().bytes(),
+        set.discs().len(),
+        options.medium,
+        capacity
+    );
+    println!(
+        "{:>5}  {:<16}  {:>12}  {:>7}  {:>9}  {:>14}",
+        "disc", "volume id", "image bytes", "fill", "files", "data bytes"
+    );
+    for disc in set.discs() {
+        println!(
+            "{:>5}  {:<16}  {:>12}  {:>6.2}%  {:>9}  {:>14}",
+            disc.number,
+            disc.volume_id,
+            disc.image_blocks * 2048,
+            disc.image_blocks as f64 * 100.0 / capacity as f64,
+            disc.files,
+            disc.data_bytes
+        );
+    }
+    let (but_last, all) = set.fill();
+    if but_last.is_nan() {
+        println!("fill: {:.2}% (one disc)", all * 100.0);
+    } else {
+        println!(
+            "fill: {:.2}% for every disc but the last, {:.2}% for the whole set",
+            but_last * 100.0,
+            all * 100.0
+        );
+    }
+}
+
+fn write_image(mut stream: burnstation_images::iso9660::ImageStream, path: &Path) -> Result<()> {
+    let mut out = File::create(path)
+        .with_context(|| format!("cannot create {}; check the directory", path.display()))?;
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = match stream.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(anyhow::Error::new(e).context("the image stream stopped")),
+        };
+        out.write_all(&buf[..n])
+            .with_context(|| format!("cannot write {}; check the free space", path.display()))?;
+    }
+    out.flush()?;
+    stream.finish().context("the image stream stopped")?;
+    Ok(())
+}
