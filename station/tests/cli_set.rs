@@ -203,26 +203,36 @@ fn losing_a_disc_restores_the_rest_and_names_exactly_what_is_missing() {
         .unwrap();
     assert!(x.status.success());
     let catalog = fs::read_to_string(catalog_dir.join("CATALOG.txt")).unwrap();
+    // (disc, size, path) of every line; a split file's parts follow it until their sizes
+    // add up to its own.
+    let lines: Vec<(String, u64, String)> = catalog
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .map(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            let path = line.split_once(&format!("{}  ", fields[2])).unwrap().1;
+            let path = path.strip_prefix("backup/").unwrap().to_string();
+            (fields[0].to_string(), fields[1].parse().unwrap(), path)
+        })
+        .collect();
     let mut expected = BTreeSet::new();
-    let mut whole_of_split = String::new();
-    for line in catalog.lines().filter(|l| !l.starts_with('#')) {
-        let fields: Vec<&str> = line.split_whitespace().collect();
-        let path = line.splitn(2, &format!("{}  ", fields[2])).nth(1).unwrap();
-        let path = path.strip_prefix("backup/").unwrap().to_string();
-        if fields[0] == "-" {
-            whole_of_split = path;
-        } else if fields[0] == "3" {
-            // A part on disc 3 makes its whole file missing.
-            if !whole_of_split.is_empty()
-                && path.starts_with(&whole_of_split)
-                && path.len() > whole_of_split.len()
-            {
-                expected.insert(whole_of_split.clone());
-            } else {
-                expected.insert(path);
+    let mut i = 0;
+    while i < lines.len() {
+        let (disc, size, path) = &lines[i];
+        i += 1;
+        if disc == "-" {
+            let mut left = *size;
+            let mut lost = false;
+            while left > 0 {
+                lost |= lines[i].0 == "3";
+                left -= lines[i].1;
+                i += 1;
             }
-        } else if !(!whole_of_split.is_empty() && path.starts_with(&whole_of_split)) {
-            whole_of_split.clear();
+            if lost {
+                expected.insert(path.clone());
+            }
+        } else if disc == "3" {
+            expected.insert(path.clone());
         }
     }
     assert!(!expected.is_empty());
