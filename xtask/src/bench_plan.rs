@@ -103,32 +103,18 @@ pub fn run(root: &Path) -> Result<()> {
         )?);
     }
     eprintln!("bench: genisoimage and xorriso -print-size, {REPEATS} runs each");
-    figures.push(measure(
-        "genisoimage -R -J -print-size",
-        &[
-            "genisoimage".as_ref(),
-            "-quiet".as_ref(),
-            "-R".as_ref(),
-            "-J".as_ref(),
-            "-print-size".as_ref(),
-            tree_arg,
-        ],
-        &bench_dir,
-    )?);
-    figures.push(measure(
-        "xorriso -as mkisofs -R -J -print-size",
-        &[
-            "xorriso".as_ref(),
-            "-as".as_ref(),
-            "mkisofs".as_ref(),
-            "-quiet".as_ref(),
-            "-R".as_ref(),
-            "-J".as_ref(),
-            "-print-size".as_ref(),
-            tree_arg,
-        ],
-        &bench_dir,
-    )?);
+    for (tool, program) in [
+        ("genisoimage -R -J -print-size", &["genisoimage"][..]),
+        (
+            "xorriso -as mkisofs -R -J -print-size",
+            &["xorriso", "-as", "mkisofs"][..],
+        ),
+    ] {
+        let mut args: Vec<&OsStr> = program.iter().map(OsStr::new).collect();
+        args.extend(["-quiet", "-R", "-J", "-print-size"].map(OsStr::new));
+        args.push(tree_arg);
+        figures.push(measure(tool, &args, &bench_dir)?);
+    }
     let ours = &figures[0];
     let mut report = format!(
         "### Planning {entries} entries\n\n| tool | median wall time | time / ours (DVD+R) | peak RSS | RSS / ours (DVD+R) | bytes per entry at the peak | output |\n|---|---:|---:|---:|---:|---:|---|\n"

@@ -165,6 +165,19 @@ fn catalog_header(
     )
 }
 
+/// The header of `set`'s catalogue.
+fn set_catalog_header(set: &DiscSet) -> String {
+    let snapshot = set.snapshot();
+    catalog_header(
+        set.label(),
+        set.options(),
+        set.discs().len() as u32,
+        snapshot.files(),
+        snapshot.bytes(),
+        set.plan_id(),
+    )
+}
+
 /// Sum over the snapshot's files of their catalogue lines (parts excluded), with their
 /// paths under `backup/`; and the longest of those paths.
 fn file_lines(snapshot: &Snapshot) -> (u64, u64) {
@@ -202,15 +215,7 @@ pub(crate) fn catalog_bound(snapshot: &Snapshot, options: &PlanOptions, parts: u
 /// The catalogue's exact size.
 pub(crate) fn catalog_size(set: &DiscSet) -> u64 {
     let snapshot = set.snapshot();
-    let header = catalog_header(
-        set.label(),
-        set.options(),
-        set.discs().len() as u32,
-        snapshot.files(),
-        snapshot.bytes(),
-        set.plan_id(),
-    )
-    .len() as u64;
+    let header = set_catalog_header(set).len() as u64;
     let parts: u64 = set
         .parts()
         .iter()
@@ -267,17 +272,8 @@ impl CatalogReader {
         let snapshot = set.snapshot();
         if !self.header {
             self.header = true;
-            self.buffer.extend_from_slice(
-                catalog_header(
-                    set.label(),
-                    set.options(),
-                    set.discs().len() as u32,
-                    snapshot.files(),
-                    snapshot.bytes(),
-                    set.plan_id(),
-                )
-                .as_bytes(),
-            );
+            self.buffer
+                .extend_from_slice(set_catalog_header(set).as_bytes());
         }
         while self.buffer.len() < CHUNK && self.next < snapshot.len() {
             let index = self.next;

@@ -3,11 +3,11 @@
 
 use std::fs::File;
 use std::io::{Read, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result};
-use burnstation_images::iso9660::{ImageOptions, ImageStream, Layout, scan_tree};
+use burnstation_images::iso9660::{ImageDigest, ImageOptions, ImageStream, Layout, scan_tree};
 
 use burnstation::regions::hex;
 
@@ -50,11 +50,23 @@ pub fn run(args: ImageArgs) -> Result<()> {
     };
     let layout = Layout::plan(entries, &options)?;
     let total = layout.total_bytes();
-    let mut stream = ImageStream::new(layout, args.src_dir.clone());
-    let mut out = File::create(&args.output).with_context(|| {
+    let digest = write_image(ImageStream::new(layout, args.src_dir.clone()), &args.output)?;
+    println!(
+        "{}: {} bytes ({} blocks of 2048)",
+        args.output.display(),
+        total,
+        total / 2048
+    );
+    println!("sha256 {}", hex(&digest.image_sha256));
+    Ok(())
+}
+
+/// Streams a whole image into the file `path`, returning its digest.
+pub fn write_image(mut stream: ImageStream, path: &Path) -> Result<ImageDigest> {
+    let mut out = File::create(path).with_context(|| {
         format!(
             "cannot create {}; check that its directory exists and is writable",
-            args.output.display()
+            path.display()
         )
     })?;
     let mut buf = vec![0u8; 1 << 20];
@@ -65,21 +77,9 @@ pub fn run(args: ImageArgs) -> Result<()> {
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(anyhow::Error::new(e).context("the image stream stopped")),
         };
-        out.write_all(&buf[..n]).with_context(|| {
-            format!(
-                "cannot write {}; check the free space",
-                args.output.display()
-            )
-        })?;
+        out.write_all(&buf[..n])
+            .with_context(|| format!("cannot write {}; check the free space", path.display()))?;
     }
     out.flush()?;
-    let digest = stream.finish().context("the image stream stopped")?;
-    println!(
-        "{}: {} bytes ({} blocks of 2048)",
-        args.output.display(),
-        total,
-        total / 2048
-    );
-    println!("sha256 {}", hex(&digest.image_sha256));
-    Ok(())
+    stream.finish().context("the image stream stopped")
 }

@@ -2,8 +2,6 @@
 //! it needs and print the set; with `--write-images DIR`, also write every disc's image
 //! (to burn elsewhere, to keep on other storage, or to test).
 
-use std::fs::File;
-use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
@@ -119,7 +117,7 @@ pub fn run(args: PlanArgs) -> Result<()> {
         for disc in set.discs() {
             let path = dir.join(format!("{}.iso", disc.volume_id));
             let image = set.disc_image(disc.number, Arc::clone(&hashes))?;
-            write_image(image.stream(), &path)?;
+            super::image::write_image(image.stream(), &path)?;
             println!("wrote {}", path.display());
         }
     }
@@ -171,23 +169,4 @@ fn print_set(set: &DiscSet) {
             all * 100.0
         );
     }
-}
-
-fn write_image(mut stream: burnstation_images::iso9660::ImageStream, path: &Path) -> Result<()> {
-    let mut out = File::create(path)
-        .with_context(|| format!("cannot create {}; check the directory", path.display()))?;
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        let n = match stream.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(anyhow::Error::new(e).context("the image stream stopped")),
-        };
-        out.write_all(&buf[..n])
-            .with_context(|| format!("cannot write {}; check the free space", path.display()))?;
-    }
-    out.flush()?;
-    stream.finish().context("the image stream stopped")?;
-    Ok(())
 }

@@ -657,15 +657,27 @@ impl Restore {
     }
 }
 
-/// Copies the file at `path` of `disc` into `out` (at most `limit` bytes), returning its
-/// length and SHA-256.
+/// Copies the file at `path` of `disc` into `out` (at most `limit` bytes and one read
+/// more), returning its length and SHA-256.
 fn copy_hashed(
     disc: &mut dyn Disc,
     path: &[u8],
     out: &mut File,
     limit: Option<u64>,
 ) -> io::Result<(u64, [u8; 32])> {
-    let mut reader = disc.open(path)?;
+    hash_through(&mut disc.open(path)?, Some(out), limit)
+}
+
+fn sha256_of(reader: &mut impl Read) -> io::Result<(u64, [u8; 32])> {
+    hash_through(reader, None, None)
+}
+
+/// Reads `reader` to its end (or past `limit`), hashing it and copying it into `out`.
+fn hash_through(
+    reader: &mut dyn Read,
+    mut out: Option<&mut File>,
+    limit: Option<u64>,
+) -> io::Result<(u64, [u8; 32])> {
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 1 << 20];
     let mut total = 0u64;
@@ -677,28 +689,13 @@ fn copy_hashed(
             Err(e) => return Err(e),
         };
         hasher.update(&buf[..n]);
-        out.write_all(&buf[..n])?;
+        if let Some(out) = out.as_mut() {
+            out.write_all(&buf[..n])?;
+        }
         total += n as u64;
         if limit.is_some_and(|l| total > l) {
             break;
         }
-    }
-    Ok((total, hasher.finalize().into()))
-}
-
-fn sha256_of(reader: &mut impl Read) -> io::Result<(u64, [u8; 32])> {
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 1 << 20];
-    let mut total = 0u64;
-    loop {
-        let n = match reader.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        hasher.update(&buf[..n]);
-        total += n as u64;
     }
     Ok((total, hasher.finalize().into()))
 }
