@@ -44,6 +44,15 @@ pub fn hash_with_catalog(
         let e = snap.entry(entry);
         catalog.known_hash(snapshot, &snap.path(entry), e.size(), e.mtime())
     };
+    // A set of this very plan recorded before (a restart between two discs) has every
+    // part's hash: split files need not be read again.
+    let recorded = catalog.recorded_set(snapshot, set.plan_id())?;
+    let mut known_parts = vec![None; set.parts().len()];
+    if let Some(recorded) = recorded {
+        for (p, part) in set.parts().iter().enumerate() {
+            known_parts[p] = catalog.part_hash(recorded, &snap.path(part.entry), part.number)?;
+        }
+    }
     // Look every file up first: the count of files to read is worth telling a person.
     let mut known = vec![None; snap.len() as usize];
     let mut files = 0u64;
@@ -54,7 +63,13 @@ pub fn hash_with_catalog(
         }
         files += 1;
         known[entry as usize] = lookup(catalog, entry)?;
-        if known[entry as usize].is_none() || set.split_of(entry).is_some() {
+        let parts_known = set.split_of(entry).is_none_or(|split| {
+            split
+                .parts
+                .clone()
+                .all(|p| known_parts[p as usize].is_some())
+        });
+        if known[entry as usize].is_none() || !parts_known {
             to_read += 1;
         }
     }
@@ -65,7 +80,7 @@ pub fn hash_with_catalog(
         set,
         &mut |entry| known[entry as usize],
         // Parts depend on the plan, not the snapshot: they are kept with the set.
-        &mut |_| None,
+        &mut |part| known_parts[part as usize],
         &mut |event| {
             if let HashEvent::Hashed {
                 entry,

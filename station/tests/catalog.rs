@@ -103,6 +103,24 @@ fn the_catalogue_knows_where_every_file_is_and_what_is_left_to_burn() {
     let set_id = catalog
         .record_set(snapshot, &set, &hashes, 1_795_700_000)
         .unwrap();
+    // Once the set is recorded, its parts' hashes are known too: nothing is read.
+    let mut third = Vec::new();
+    let recorded = hash_with_catalog(
+        &set,
+        &mut catalog,
+        snapshot,
+        &mut |e| third.push(e),
+        &AtomicBool::new(false),
+    )
+    .unwrap();
+    assert_eq!(
+        third,
+        [HashingEvent::Started {
+            files: 21,
+            to_read: 0
+        }]
+    );
+    assert_eq!(recorded, hashes);
     let found = catalog.find(b"www/site/p3.html").unwrap();
     assert_eq!(found.len(), 1);
     // db/ comes first, so www/ is on the last disc.

@@ -371,6 +371,40 @@ impl Catalog {
         Ok(SetId(set_id))
     }
 
+    /// The SHA-256 of part `part` of the file at `path` (relative to the snapshot), as
+    /// recorded with `set`.
+    pub fn part_hash(
+        &self,
+        set: SetId,
+        path: &[u8],
+        part: u32,
+    ) -> Result<Option<[u8; 32]>, CatalogError> {
+        let mut query = self.conn.prepare_cached(
+            "SELECT sha256 FROM set_files WHERE set_id = ?1 AND path = ?2 AND part = ?3",
+        )?;
+        let found: Option<Vec<u8>> = query
+            .query_row(params![set.0, path, part], |row| row.get(0))
+            .optional()?;
+        Ok(found.and_then(|bytes| bytes.try_into().ok()))
+    }
+
+    /// The recorded set of this plan of `snapshot`, if there is one (the newest).
+    pub fn recorded_set(
+        &self,
+        snapshot: SnapshotId,
+        plan_id: &str,
+    ) -> Result<Option<SetId>, CatalogError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT id FROM disc_sets WHERE snapshot_id = ?1 AND plan_id = ?2 ORDER BY id DESC LIMIT 1",
+                params![snapshot.0, plan_id],
+                |row| row.get(0),
+            )
+            .optional()?
+            .map(SetId))
+    }
+
     fn disc_id(&self, set: SetId, disc: u32) -> Result<i64, CatalogError> {
         self.conn
             .query_row(

@@ -112,5 +112,12 @@ fn restore_from_drive(restore: &mut Restore, spec: &str) -> Result<()> {
         if let Err(e) = restore.add_disc(&mut disc, &mut event) {
             eprintln!("burnstation: {e}");
         }
+        drop(disc);
+        // Open the tray for the next disc, if one is still needed.
+        if !restore.discs_needed().is_empty()
+            && let Err(e) = drive.eject()
+        {
+            tracing::info!(error = %e, "could not open the tray; the person opens it");
+        }
     }
 }
