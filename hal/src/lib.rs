@@ -14,12 +14,18 @@
 //! - [`cancel`]: stopping a long operation from another thread.
 //! - [`discovery`]: which optical drives exist (udev, sysfs), their hotplug and media
 //!   events, and the USB identity, link speed and reset of USB burners.
+//! - [`display`]: the panels (SSD1306 OLED over I2C, ST7789 TFT over SPI), the frame they
+//!   show, and a wrapper that lets the box work on when a display is missing.
+//! - [`buttons`]: front-panel buttons on GPIO lines (kernel-debounced), a keyboard
+//!   stand-in, and a scripted source for tests.
 //! - [`sim`]: SimDrive, an MMC burner in software behind the same transport, with its medium
 //!   in a file, paced writes and injectable faults.
 #![deny(clippy::print_stdout, clippy::print_stderr, clippy::exit)]
 
+pub mod buttons;
 pub mod cancel;
 pub mod discovery;
+pub mod display;
 pub mod drive;
 pub mod mmc;
 pub mod ring;

@@ -12,4 +12,5 @@ pub mod hashing;
 pub mod job;
 pub mod regions;
 pub mod restore;
+pub mod ui;
 pub mod verify;

@@ -33,6 +33,10 @@ pub const TEST: &[&str] = &[
     "e2fsprogs",
     // Debian 13 and later ship .ko.xz kernel modules; the guest build unpacks them.
     "xz-utils",
+    // ssh-keygen: the box key's fingerprint on the display is checked against OpenSSH's;
+    // zbarimg reads the key's QR code back off the drawn screen.
+    "openssh-client",
+    "zbar-tools",
 ];
 
 /// What the benchmarks compare against, and `time` (GNU), which reports a child's peak RSS.
