@@ -300,3 +300,63 @@ fn a_one_disc_set_restores_from_a_drive() {
     ok(restore(&[spec], &to, &[]));
     assert_eq!(listing(&to), listing(&tree));
 }
+
+#[test]
+fn a_damaged_file_is_named_kept_aside_and_fails_the_restore() {
+    use burnstation_images::iso9660::{IsoEntryKind, IsoImage};
+    use std::io::{Seek, SeekFrom, Write};
+    let work = tempfile::tempdir().unwrap();
+    let tree = work.path().join("snapshot");
+    build_tree(&tree);
+    let images = images(work.path(), &tree);
+    // Flip one byte inside the first www page on the last disc.
+    let last = images.last().unwrap();
+    let (path, at) = {
+        let image = IsoImage::open(fs::File::open(last).unwrap()).unwrap();
+        let entry = image
+            .entries()
+            .iter()
+            .find(|e| {
+                e.kind == IsoEntryKind::File
+                    && e.path.starts_with(b"backup/www/")
+                    && e.path.ends_with(b".html")
+                    && e.size > 100
+            })
+            .unwrap()
+            .clone();
+        (
+            String::from_utf8(entry.path[b"backup/".len()..].to_vec()).unwrap(),
+            entry.extents[0].lba * 2048 + 50,
+        )
+    };
+    let mut file = fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(last)
+        .unwrap();
+    file.seek(SeekFrom::Start(at)).unwrap();
+    let mut byte = [0u8; 1];
+    std::io::Read::read_exact(&mut file, &mut byte).unwrap();
+    file.seek(SeekFrom::Start(at)).unwrap();
+    file.write_all(&[byte[0] ^ 0xFF]).unwrap();
+    drop(file);
+
+    let to = work.path().join("restored");
+    let out = restore(&images, &to, &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let report = String::from_utf8_lossy(&out.stdout);
+    let damaged: Vec<&str> = report
+        .lines()
+        .filter(|l| l.starts_with("DAMAGED "))
+        .collect();
+    assert_eq!(damaged.len(), 1, "{report}");
+    assert!(
+        damaged[0].starts_with(&format!("DAMAGED {path}: ")),
+        "{report}"
+    );
+    assert!(
+        !to.join(&path).exists(),
+        "a damaged file never takes its own name"
+    );
+    assert!(to.join(format!("{path}.damaged")).exists());
+}

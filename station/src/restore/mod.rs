@@ -60,6 +60,10 @@ pub enum RestoreError {
     UnknownFormat { disc: String, why: String },
     #[error(transparent)]
     Catalog(#[from] burnstation_images::plan::set_file::CatalogLineError),
+    #[error(
+        "{disc} lists a path that would leave the restore's folder ({path:?}); the disc is damaged or forged: use another copy"
+    )]
+    UnsafePath { disc: String, path: String },
     #[error("cannot write {path} ({cause}); check the destination's free space and permissions")]
     Write { path: PathBuf, cause: io::Error },
 }
@@ -219,6 +223,15 @@ pub struct Restore {
     dirs: Vec<TreeEntry>,
 }
 
+/// True when `path` stays inside the folder it is joined to: relative, no `.` or `..`,
+/// no empty component.
+fn is_safe(path: &[u8]) -> bool {
+    !path.is_empty()
+        && path
+            .split(|&b| b == b'/')
+            .all(|c| !c.is_empty() && c != b"." && c != b"..")
+}
+
 /// True when `path` is `wanted` or lies under it.
 fn under(path: &[u8], wanted: &[u8]) -> bool {
     path == wanted || (path.starts_with(wanted) && path.get(wanted.len()) == Some(&b'/'))
@@ -319,6 +332,15 @@ impl Restore {
                 .unwrap_or(&line.path)
                 .to_vec()
         };
+        for line in &lines {
+            let path = relative(line);
+            if !is_safe(&path) || !line.path.starts_with(prefix.as_bytes()) {
+                return Err(RestoreError::UnsafePath {
+                    disc: disc.name(),
+                    path: show(&line.path),
+                });
+            }
+        }
         let mut i = 0;
         while i < lines.len() {
             let line = &lines[i];
@@ -424,6 +446,12 @@ impl Restore {
         };
         fs::create_dir_all(&self.to).map_err(write_err(&self.to))?;
         // Directories and symlinks first (files need their directories).
+        if let Some(bad) = tree.iter().find(|e| !is_safe(&e.path)) {
+            return Err(RestoreError::UnsafePath {
+                disc: disc.name(),
+                path: show(&bad.path),
+            });
+        }
         let mut attributes = Vec::new();
         for entry in &tree {
             if !self.wanted(&entry.path) && !self.only.iter().any(|w| under(w, &entry.path)) {
@@ -559,8 +587,13 @@ impl Restore {
                         ),
                         Err(e) => State::Damaged(format!("reading the joined file failed: {e}")),
                     };
-                    let first = parts.first().map(|p| &p.path[..]).unwrap_or(&[]);
-                    self.settle(index, state, &partial, &target, attributes.get(first))?;
+                    // Every part carries the file's mode and time: take one on this disc.
+                    let here = parts
+                        .iter()
+                        .find(|p| p.disc == number)
+                        .map(|p| &p.path[..])
+                        .unwrap_or(&[]);
+                    self.settle(index, state, &partial, &target, attributes.get(here))?;
                 }
             }
             Placement::Whole { .. } => {}
@@ -716,4 +749,34 @@ fn set_attributes(path: &Path, entry: &TreeEntry) -> io::Result<()> {
     // Owners only as root; anyone else restores as themselves, as cp -a does.
     let _ = std::os::unix::fs::lchown(path, Some(entry.uid), Some(entry.gid));
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_that_would_leave_the_destination_are_unsafe() {
+        for bad in [
+            &b""[..],
+            b"/etc/passwd",
+            b"../x",
+            b"a/../../x",
+            b"a//b",
+            b"./a",
+            b"a/.",
+        ] {
+            assert!(!is_safe(bad), "{}", show(bad));
+        }
+        for good in [&b"a"[..], b"a/b.c", b"..a/b..", b"a/.hidden"] {
+            assert!(is_safe(good), "{}", show(good));
+        }
+    }
+
+    #[test]
+    fn a_path_is_under_itself_and_its_directories_only() {
+        assert!(under(b"www/site/a", b"www"));
+        assert!(under(b"www", b"www"));
+        assert!(!under(b"www2/a", b"www"));
+    }
 }
