@@ -73,6 +73,7 @@ pub fn run(args: PlanArgs) -> Result<()> {
         .unwrap_or_else(|| "snapshot".to_string());
     eprintln!("scanning {}...", args.snapshot_dir.display());
     let snapshot = Arc::new(Snapshot::scan(&args.snapshot_dir)?);
+    tracing::debug!(entries = snapshot.len(), peak_rss_kib = ?peak_rss_kib(), "scanned");
     let set = Arc::new(DiscSet::plan(
         Arc::clone(&snapshot),
         PlanOptions {
@@ -83,6 +84,7 @@ pub fn run(args: PlanArgs) -> Result<()> {
             snapshot_time: time,
         },
     )?);
+    tracing::debug!(peak_rss_kib = ?peak_rss_kib(), "planned");
     print_set(&set);
     if args.write_images.is_none() && !args.record {
         return Ok(());
@@ -122,6 +124,13 @@ pub fn run(args: PlanArgs) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// This process's peak resident memory so far (`VmHWM`), for the debug log.
+fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
 }
 
 fn now() -> i64 {
