@@ -279,3 +279,51 @@ fn the_same_snapshot_and_capacity_give_the_same_set_and_the_same_images() {
         );
     }
 }
+
+#[test]
+fn each_disc_measured_one_directory_at_a_time_is_the_size_of_its_real_layout() {
+    // The awkward tree (long and mangled names, deep directories, long symlink targets,
+    // hard links) on discs small enough to need several; plus a 4 GiB + file's parts.
+    let work = tempfile::tempdir().unwrap();
+    let tree = work.path().join("awkward");
+    fs::create_dir(&tree).unwrap();
+    common::build_awkward_tree(&tree);
+    let big = fs::File::create(tree.join("big.img")).unwrap();
+    big.set_len((4 << 30) + 12345).unwrap();
+    drop(big);
+    for capacity in [3000u64, 1_200_000] {
+        let snapshot = Arc::new(Snapshot::scan(&tree).expect("scan"));
+        let set = Arc::new(
+            DiscSet::plan(
+                snapshot,
+                PlanOptions {
+                    capacity_blocks: capacity,
+                    ..options()
+                },
+            )
+            .expect("plan"),
+        );
+        assert!(set.discs().len() >= 2, "{:?}", set.discs());
+        // Hashes do not change sizes: zeros will do for the layout.
+        let hashes = Arc::new(
+            hash_set(
+                &set,
+                &mut |_| Some([0; 32]),
+                &mut |_| Some([0; 32]),
+                &mut |_| {},
+                &AtomicBool::new(false),
+            )
+            .unwrap(),
+        );
+        for disc in set.discs() {
+            let image = set.disc_image(disc.number, Arc::clone(&hashes)).unwrap();
+            assert_eq!(
+                image.layout().total_blocks(),
+                disc.image_blocks,
+                "disc {}",
+                disc.number
+            );
+            assert!(disc.image_blocks <= capacity);
+        }
+    }
+}

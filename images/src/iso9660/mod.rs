@@ -23,8 +23,8 @@ pub use entry::{
     scan_tree_each, scan_tree_with,
 };
 pub use layout::{
-    BlockOwner, DataFileRef, Extent, FileOrigin, GeneratedFile, ImageOptions, Layout, LayoutError,
-    MANIFEST_NAME, PlannedFile,
+    BlockOwner, DataFileRef, DirectoryCost, Extent, FileOrigin, GeneratedFile, ImageOptions,
+    Layout, LayoutError, MANIFEST_NAME, PlannedFile,
 };
 pub use reader::{FileReader, IsoEntry, IsoEntryKind, IsoImage, ReadError, TreeKind, VolumeInfo};
 pub use records::BLOCK;

@@ -12,12 +12,15 @@ use std::sync::Arc;
 use super::files::{CatalogReader, Generated};
 use super::hash::SetHashes;
 use super::pack::disc_content;
+use super::snapshot::Kind;
 use super::snapshot::Snapshot;
 use super::walk::PathWalker;
 use super::{CATALOG_NAME, DiscSet, PlanError, PlanOptions, README_NAME, SET_NAME, TREE_FOLDER};
+use crate::iso9660::layout::DEFAULT_PAD_BLOCKS;
+use crate::iso9660::records::BLOCK;
 use crate::iso9660::{
     EntryKind, FileSource, ImageOptions, ImageStream, Layout, LinkIdentity, SourceEntry, Timestamp,
-    open_range,
+    manifest, open_range,
 };
 
 /// A part of a file on one disc.
@@ -81,31 +84,28 @@ pub(crate) fn part_path(snapshot: &Snapshot, part: &PartSpec) -> Vec<u8> {
     path
 }
 
-/// Every entry of the disc, as the layout takes them.
-fn disc_entries(
+/// The disc's root and its generated files.
+fn root_entries(
     snapshot: &Snapshot,
     options: &PlanOptions,
-    content: &Content,
     generated: &Generated,
 ) -> Vec<SourceEntry> {
+    let _ = snapshot;
     let time = options.snapshot_time;
-    let mut entries = Vec::with_capacity(content.whole.len() + 16);
-    entries.push(SourceEntry {
-        path: Vec::new(),
-        ..generated_entry("", 0, time)
-    });
-    entries[0].kind = EntryKind::Directory;
-    entries[0].mode = 0o555;
+    let mut root = generated_entry("", 0, time);
+    root.kind = EntryKind::Directory;
+    root.mode = 0o555;
     let (catalog, readme, set_json) = generated.sizes();
-    entries.push(generated_entry(CATALOG_NAME, catalog, time));
-    entries.push(generated_entry(README_NAME, readme, time));
-    entries.push(generated_entry(SET_NAME, set_json, time));
-    entries.push(
-        snapshot
-            .entry(0)
-            .to_source(TREE_FOLDER.as_bytes().to_vec(), None),
-    );
-    // The directories above this disc's entries that are not on it themselves.
+    vec![
+        root,
+        generated_entry(CATALOG_NAME, catalog, time),
+        generated_entry(README_NAME, readme, time),
+        generated_entry(SET_NAME, set_json, time),
+    ]
+}
+
+/// The directories above this disc's entries that are not on it themselves, in order.
+fn directories_above(snapshot: &Snapshot, content: &Content) -> BTreeSet<u32> {
     let mut above = BTreeSet::new();
     let firsts = [
         content.head.as_ref().map(|p| p.entry),
@@ -120,6 +120,24 @@ fn disc_entries(
                 .filter(|a| !content.whole.contains(a)),
         );
     }
+    above
+}
+
+/// Every entry of the disc, as the layout takes them.
+fn disc_entries(
+    snapshot: &Snapshot,
+    options: &PlanOptions,
+    content: &Content,
+    generated: &Generated,
+) -> Vec<SourceEntry> {
+    let mut entries = root_entries(snapshot, options, generated);
+    entries.reserve(content.whole.len() + 16);
+    entries.push(
+        snapshot
+            .entry(0)
+            .to_source(TREE_FOLDER.as_bytes().to_vec(), None),
+    );
+    let above = directories_above(snapshot, content);
     for dir in above {
         entries.push(
             snapshot
@@ -137,6 +155,153 @@ fn disc_entries(
         entries.push(snapshot.entry(index).to_source(path, None));
     }
     entries
+}
+
+/// A child of a directory on a disc: an entry of the snapshot, or a part of a file.
+#[derive(Debug, Clone, Copy)]
+enum Child<'a> {
+    Entry(u32),
+    Part(&'a PartSpec),
+}
+
+/// The name a directory is given in the one-directory layouts that measure it.
+const MEASURED: &[u8] = b"x";
+
+/// The disc's exact size in blocks, measured one directory at a time, without its whole
+/// layout: an image's size is the sum of what each directory costs (which depends on that
+/// directory's entries alone), the path tables, the file data and the manifest. Each
+/// directory is measured by the layout itself, in a layout holding only that directory and
+/// its entries, so the sum is what [`disc_layout`] gives (tested), at the memory of one
+/// directory instead of one disc.
+pub(crate) fn disc_blocks(
+    snapshot: &Snapshot,
+    options: &PlanOptions,
+    content: &Content,
+    generated: &Generated,
+) -> Result<u64, PlanError> {
+    use std::collections::{HashMap, HashSet};
+    let time = options.snapshot_time;
+    let blocks_for = |bytes: u64| bytes.div_ceil(BLOCK);
+    // Which directories are on the disc, and their children on it.
+    let mut children: HashMap<u32, Vec<Child<'_>>> = HashMap::new();
+    let mut dirs: Vec<u32> = vec![0];
+    let above = directories_above(snapshot, content);
+    for &dir in &above {
+        children
+            .entry(snapshot.entry(dir).parent())
+            .or_default()
+            .push(Child::Entry(dir));
+        dirs.push(dir);
+    }
+    for part in content.head.iter().chain(&content.tail) {
+        children
+            .entry(snapshot.entry(part.entry).parent())
+            .or_default()
+            .push(Child::Part(part));
+    }
+    let mut data_blocks = 0u64;
+    let mut manifest_bytes = 0u64;
+    let mut groups = HashSet::new();
+    let mut walker = PathWalker::new(TREE_FOLDER.as_bytes());
+    for index in content.whole.clone() {
+        let entry = snapshot.entry(index);
+        let path = walker.path(snapshot, index);
+        children
+            .entry(entry.parent())
+            .or_default()
+            .push(Child::Entry(index));
+        match entry.kind() {
+            Kind::Directory => dirs.push(index),
+            Kind::File => {
+                manifest_bytes += manifest::line_len(path);
+                if entry.link_group().is_none_or(|g| groups.insert(g)) {
+                    data_blocks += blocks_for(entry.size());
+                }
+            }
+            Kind::Symlink => {}
+        }
+    }
+    for part in content.head.iter().chain(&content.tail) {
+        manifest_bytes += manifest::line_len(&part_path(snapshot, part));
+        data_blocks += blocks_for(part.len);
+    }
+    // +1 for the disc's root.
+    if dirs.len() + 1 > usize::from(u16::MAX) {
+        // The layout would refuse it; to packing it is simply too large.
+        return Ok(u64::MAX / 2);
+    }
+    let (catalog, readme, set_json) = generated.sizes();
+    for (name, size) in [
+        (CATALOG_NAME, catalog),
+        (README_NAME, readme),
+        (SET_NAME, set_json),
+    ] {
+        manifest_bytes += manifest::line_len(name.as_bytes());
+        data_blocks += blocks_for(size);
+    }
+    let measure_options = ImageOptions {
+        manifest: false,
+        pad_blocks: 0,
+        ..ImageOptions::default()
+    };
+    // The disc's root: the generated files, the manifest and backup/.
+    let mut root = root_entries(snapshot, options, generated);
+    root.push(
+        snapshot
+            .entry(0)
+            .to_source(TREE_FOLDER.as_bytes().to_vec(), None),
+    );
+    let root_cost = Layout::plan(
+        root,
+        &ImageOptions {
+            manifest: true,
+            ..measure_options.clone()
+        },
+    )?
+    .directory_cost(b"")
+    .expect("the root is a directory");
+    let mut dir_blocks = root_cost.blocks;
+    let mut iso_path_table = 10 + root_cost.iso_path_records;
+    let mut joliet_path_table = 10 + root_cost.joliet_path_records;
+    let named = |name: &[u8]| {
+        let mut path = MEASURED.to_vec();
+        path.push(b'/');
+        path.extend_from_slice(name);
+        path
+    };
+    for dir in dirs {
+        let mut entries = vec![
+            generated_entry("", 0, time),
+            snapshot.entry(dir).to_source(MEASURED.to_vec(), None),
+        ];
+        entries[0].kind = EntryKind::Directory;
+        for child in children.get(&dir).map(Vec::as_slice).unwrap_or(&[]) {
+            entries.push(match *child {
+                Child::Entry(index) => {
+                    let entry = snapshot.entry(index);
+                    entry.to_source(named(entry.name()), None)
+                }
+                Child::Part(part) => snapshot
+                    .entry(part.entry)
+                    .to_source(named(&part.name), Some(part.len)),
+            });
+        }
+        let cost = Layout::plan(entries, &measure_options)?
+            .directory_cost(MEASURED)
+            .expect("the measured directory is a directory");
+        dir_blocks += cost.blocks;
+        iso_path_table += cost.iso_path_records;
+        joliet_path_table += cost.joliet_path_records;
+    }
+    Ok(16
+        + 3
+        + dir_blocks
+        + 2 * blocks_for(iso_path_table)
+        + 2 * blocks_for(joliet_path_table)
+        + 1
+        + data_blocks
+        + blocks_for(manifest_bytes)
+        + DEFAULT_PAD_BLOCKS)
 }
 
 /// The layout of a disc.
@@ -184,7 +349,14 @@ impl DiscImage {
             &generated,
             &disc.volume_id,
         )?;
-        debug_assert_eq!(layout.total_blocks(), disc.image_blocks);
+        // The measure the plan was made with and the real layout cannot disagree (tested);
+        // should they ever, no image of the wrong size may be made.
+        if layout.total_blocks() != disc.image_blocks {
+            return Err(PlanError::DidNotConverge {
+                disc: number,
+                capacity: layout.total_blocks(),
+            });
+        }
         let snapshot = set.snapshot();
         let parts = content
             .head

@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
-use super::disc::{Content, PartSpec, disc_layout};
+use super::disc::{Content, PartSpec, disc_blocks};
 use super::files::{self, Generated};
 use super::snapshot::{Kind, Snapshot};
 use super::volume;
@@ -294,14 +294,7 @@ impl Packer<'_> {
             readme: self.reserve.readme,
             set_json: self.reserve.set_json,
         };
-        let layout = disc_layout(
-            self.snapshot,
-            self.options,
-            &content,
-            &generated,
-            "PLANNING",
-        )?;
-        Ok(layout.total_blocks())
+        disc_blocks(self.snapshot, self.options, &content, &generated)
     }
 
     /// Where the disc starting at `start` ends: as far as its layout fits.
@@ -444,7 +437,7 @@ pub(super) fn plan(snapshot: Arc<Snapshot>, options: PlanOptions) -> Result<Disc
         for number in 1..=set.discs.len() as u32 {
             let generated = Generated::real(&set, number);
             let content = disc_content(&set, number);
-            let layout = disc_layout(&snapshot, &options, &content, &generated, "PLANNING")?;
+            let blocks = disc_blocks(&snapshot, &options, &content, &generated)?;
             let (catalog, readme, set_json) = generated.sizes();
             needed.catalog = needed.catalog.max(catalog);
             needed.readme = needed.readme.max(readme);
@@ -452,8 +445,8 @@ pub(super) fn plan(snapshot: Arc<Snapshot>, options: PlanOptions) -> Result<Disc
             needed_now.catalog = needed_now.catalog.max(catalog);
             needed_now.readme = needed_now.readme.max(readme);
             needed_now.set_json = needed_now.set_json.max(set_json);
-            set.discs[number as usize - 1].image_blocks = layout.total_blocks();
-            fits &= layout.total_blocks() <= options.capacity_blocks;
+            set.discs[number as usize - 1].image_blocks = blocks;
+            fits &= blocks <= options.capacity_blocks;
         }
         let wasted = reserve.blocks().saturating_sub(
             Reserve {
