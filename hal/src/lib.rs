@@ -18,8 +18,13 @@
 //!   show, and a wrapper that lets the box work on when a display is missing.
 //! - [`buttons`]: front-panel buttons on GPIO lines (kernel-debounced), a keyboard
 //!   stand-in, and a scripted source for tests.
+//! - [`recovery`]: the policy that brings a hung burner back (SCSI reset, USB reset, reopen),
+//!   and [`open_local`], which opens a burner on this machine with it.
 //! - [`sim`]: SimDrive, an MMC burner in software behind the same transport, with its medium
 //!   in a file, paced writes and injectable faults.
+//!
+//! What the station uses is re-exported here, so that code above this crate names
+//! `burnstation_hal::X` and never a module path or a raw MMC field.
 #![deny(clippy::print_stdout, clippy::print_stderr, clippy::exit)]
 
 pub mod buttons;
@@ -28,10 +33,25 @@ pub mod discovery;
 pub mod display;
 pub mod drive;
 pub mod mmc;
+pub mod recovery;
 pub mod ring;
 pub mod scsi;
 pub mod sim;
 
-pub use drive::{Drive, DriveError, DriveInfo, FormatState, MediaInfo, NotReady};
+pub use cancel::Cancel;
+pub use drive::{
+    BLOCK_SIZE, BurnError, BurnEvent, BurnOptions, BurnPhase, BurnPlan, BurnReport, DiscReader,
+    Drive, DriveError, DriveInfo, FormatState, InterruptedDisc, MediaInfo, Method, NotReady,
+    ReadBackError, ReadBackOptions, ReadProgress, SectorMap, SpeedRequest, WriteProgress,
+    interrupted_burn,
+};
+pub use mmc::disc::{DiscStatus, SessionState};
 pub use mmc::{MediaFamily, Profile};
+#[cfg(target_os = "linux")]
+pub use recovery::open_local;
+pub use recovery::{Recovering, UsbPort};
+pub use ring::{DEFAULT_RING_BYTES, RingReader, RingWriter, ring};
 pub use scsi::{CommandError, Sense, SenseClass, SenseKey, Transport, TransportError};
+#[cfg(target_os = "linux")]
+pub use scsi::{OpenError, SgDevice};
+pub use sim::{SimConfig, SimControl, SimDrive, SimError};

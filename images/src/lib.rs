@@ -6,5 +6,6 @@
 //! and never exits.
 #![deny(clippy::print_stdout, clippy::print_stderr, clippy::exit)]
 
+pub mod digest;
 pub mod iso9660;
 pub mod plan;

@@ -4,8 +4,6 @@
 //! together and every split file joined with `cat`. The result must be the snapshot, byte
 //! for byte.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::fs;
 use std::os::unix::fs::symlink;
@@ -16,7 +14,9 @@ use std::sync::atomic::AtomicBool;
 
 use burnstation_images::plan::set_file::{SetInfo, parse_catalog_line};
 use burnstation_images::plan::{DiscSet, PlanOptions, SetHashes, Snapshot, hash_set};
-use common::{require, run, sha256_file, write_stream};
+use burnstation_tests::awkward::{
+    build_awkward_tree, hex, require, run, sha256_file, write_stream,
+};
 
 /// A small "medium" keeps the test fast: 4096 blocks, 8 MiB.
 const CAPACITY: u64 = 4096;
@@ -117,7 +117,7 @@ fn listing(root: &Path) -> BTreeMap<String, String> {
                     format!("-> {}", fs::read_link(&path).unwrap().display()),
                 );
             } else {
-                out.insert(rel, common::hex(&sha256_file(&path)));
+                out.insert(rel, hex(&sha256_file(&path)));
             }
         }
     }
@@ -287,7 +287,7 @@ fn each_disc_measured_one_directory_at_a_time_is_the_size_of_its_real_layout() {
     let work = tempfile::tempdir().unwrap();
     let tree = work.path().join("awkward");
     fs::create_dir(&tree).unwrap();
-    common::build_awkward_tree(&tree);
+    build_awkward_tree(&tree);
     let big = fs::File::create(tree.join("big.img")).unwrap();
     big.set_len((4 << 30) + 12345).unwrap();
     drop(big);

@@ -1,19 +1,17 @@
 //! Bad input gives clear errors naming the entry, never a silently wrong image; and the
 //! layout's map of blocks names the right owner for every block.
 
-mod common;
-
 use std::fs;
 use std::io::Read;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 use burnstation_images::iso9660::{
-    BlockOwner, EntryKind, FileOrigin, GeneratedFile, ImageOptions, ImageStream, IsoImage, Layout,
-    LayoutError, ScanError, ScanEvent, SourceEntry, StreamError, Timestamp, scan_tree,
+    EntryKind, FileOrigin, GeneratedFile, ImageOptions, ImageStream, IsoImage, Layout, LayoutError,
+    RegionMap, ScanError, ScanEvent, SourceEntry, StreamError, Structure, Timestamp, scan_tree,
     scan_tree_with,
 };
-use common::*;
+use burnstation_tests::awkward::*;
 
 fn small_tree() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -283,11 +281,13 @@ fn every_block_has_the_right_owner() {
     fs::set_permissions(dir.path().join("empty"), fs::Permissions::from_mode(0o600))
         .expect("chmod");
     let layout = Layout::plan(scan_tree(dir.path()).expect("scan"), &options()).expect("plan");
-    assert_eq!(layout.owner_of_block(0), BlockOwner::SystemArea);
-    assert_eq!(layout.owner_of_block(16), BlockOwner::VolumeDescriptors);
+    let map = RegionMap::of_layout(&layout).expect("a consistent layout");
+    let owner = |block: u64| map.owner_of(block).map(|o| o.to_string());
+    assert_eq!(layout.structure_at(0), Some(Structure::SystemArea));
+    assert_eq!(layout.structure_at(16), Some(Structure::VolumeDescriptors));
     assert_eq!(
-        layout.owner_of_block(19),
-        BlockOwner::Directory { path: vec![] }
+        layout.structure_at(19),
+        Some(Structure::Directory { path: vec![] })
     );
     let files = layout.files();
     let names: Vec<&[u8]> = files.iter().map(|f| f.path.as_slice()).collect();
@@ -301,51 +301,51 @@ fn every_block_has_the_right_owner() {
         ]
     );
     assert_eq!(files.last().map(|f| f.origin), Some(FileOrigin::Manifest));
-    for file in &files {
+    for file in files.iter().filter(|f| f.size > 0) {
         let first = file.extents[0].lba;
-        let owner = layout.owner_of_block(first);
-        match file.origin {
-            _ if file.size == 0 => {}
-            FileOrigin::Manifest => assert_eq!(owner, BlockOwner::Manifest),
-            _ => assert_eq!(
-                owner,
-                BlockOwner::File {
-                    path: file.path.clone()
-                }
-            ),
-        }
+        let want = format!("/{}", String::from_utf8_lossy(&file.path));
+        assert_eq!(owner(first), Some(want), "{file:?}");
+        assert_eq!(layout.structure_at(first), None);
     }
     let victim = &files[2];
     assert_eq!(victim.size, 5000);
     assert_eq!(victim.extents.len(), 1);
     let last_block = victim.extents[0].lba + 2;
-    assert_eq!(
-        layout.owner_of_block(last_block),
-        BlockOwner::File {
-            path: b"sub/victim.txt".to_vec()
-        }
-    );
+    assert_eq!(owner(last_block).as_deref(), Some("/sub/victim.txt"));
     let end = layout.total_blocks();
-    assert_eq!(layout.owner_of_block(end - 1), BlockOwner::Padding);
-    assert_eq!(layout.owner_of_block(end), BlockOwner::BeyondImage);
+    assert_eq!(layout.structure_at(end - 1), Some(Structure::Padding));
+    assert_eq!(layout.structure_at(end), None);
+    assert!(map.owner_of(end).is_none());
     // Directories and path tables lie between the descriptors and the data.
-    let kinds: Vec<BlockOwner> = (19..files[1].extents[0].lba)
-        .map(|b| layout.owner_of_block(b))
+    let kinds: Vec<Structure> = (19..files[1].extents[0].lba)
+        .filter_map(|b| layout.structure_at(b))
         .collect();
-    assert!(
-        kinds.contains(&BlockOwner::Directory {
-            path: b"sub".to_vec()
-        }),
-        "{kinds:?}"
-    );
-    assert!(
-        kinds.contains(&BlockOwner::JolietDirectory {
-            path: b"sub".to_vec()
-        }),
-        "{kinds:?}"
-    );
-    assert!(kinds.contains(&BlockOwner::PathTable), "{kinds:?}");
-    assert!(kinds.contains(&BlockOwner::EmptyFiles), "{kinds:?}");
+    for kind in [
+        Structure::Directory {
+            path: b"sub".to_vec(),
+        },
+        Structure::JolietDirectory {
+            path: b"sub".to_vec(),
+        },
+        Structure::PathTable,
+        Structure::EmptyFiles,
+    ] {
+        assert!(kinds.contains(&kind), "{kind:?} not in {kinds:?}");
+    }
+    // The two answers agree on every block: a structure exactly where no file owns it.
+    for block in 0..end {
+        let file = !map
+            .owner_of(block)
+            .expect("inside the image")
+            .is_structures();
+        assert_eq!(
+            layout.structure_at(block).is_none(),
+            file,
+            "block {block}: {:?} / {:?}",
+            layout.structure_at(block),
+            owner(block)
+        );
+    }
 }
 
 #[test]

@@ -2,8 +2,6 @@
 //! the right name, size, mode and contents. The image is built once (sparse on disk) and
 //! each reader streams the file into a hash, so the test costs time, not disk space.
 
-mod common;
-
 use std::fs;
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::PermissionsExt;
@@ -12,7 +10,7 @@ use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 
 use burnstation_images::iso9660::{IsoEntryKind, IsoImage};
-use common::*;
+use burnstation_tests::awkward::*;
 
 /// 4 GiB + 3 MiB + 123 bytes: two extents, the second not block-aligned.
 const HUGE_SIZE: u64 = (4 << 30) + (3 << 20) + 123;

@@ -2,15 +2,13 @@
 //! must give back the awkward tree exactly (as far as each one can show it), the path
 //! tables must be right, and `sha256sum -c` must accept the manifest.
 
-mod common;
-
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
 use burnstation_images::iso9660::{ImageDigest, Layout, scan_tree};
-use common::*;
+use burnstation_tests::awkward::*;
 
 /// The awkward tree and its image, built once for every test of this file.
 struct Fixture {
@@ -65,16 +63,7 @@ fn xorriso_extracts_the_tree_exactly_and_sha256sum_accepts_the_manifest() {
     compare_trees(
         &f.tree,
         &out,
-        Fidelity {
-            modes: true,
-            owners: true,
-            file_mtimes: true,
-            dir_mtimes: true,
-            symlinks: true,
-            symlink_mtimes: false,
-            hard_links: true,
-            empty_hard_links: true,
-        },
+        Fidelity::XORRISO,
         &|p, _| Some(p.to_vec()),
         &[MANIFEST],
     );
@@ -104,16 +93,7 @@ fn bsdtar_extracts_the_tree_exactly_with_hard_links() {
     compare_trees(
         &f.tree,
         &out,
-        Fidelity {
-            modes: true,
-            owners: true,
-            file_mtimes: true,
-            dir_mtimes: true,
-            symlinks: true,
-            symlink_mtimes: true,
-            hard_links: true,
-            empty_hard_links: false,
-        },
+        Fidelity::BSDTAR,
         &|p, _| Some(p.to_vec()),
         &[MANIFEST],
     );

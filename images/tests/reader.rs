@@ -2,8 +2,6 @@
 //! entry of the source tree must come back with its name, kind, size, mode, owner, mtime,
 //! symlink target and contents; and `extract_all` must restore the tree.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::ffi::OsStr;
 use std::fs;
@@ -13,7 +11,7 @@ use std::path::Path;
 use std::process::Command;
 
 use burnstation_images::iso9660::{IsoEntry, IsoEntryKind, IsoImage, TreeKind};
-use common::*;
+use burnstation_tests::awkward::*;
 
 /// Compares every entry our reader lists in `image` with the tree it was made from.
 fn check_reader_against_tree(image_path: &Path, tree: &Path, hidden: &[&[u8]]) {

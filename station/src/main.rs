@@ -12,9 +12,19 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+use cmd::Verdict;
+
+/// The exit statuses, for `--help`; [`Exit`] is what they mean in the code.
+const EXIT_STATUS_HELP: &str = "\
+Exit status:
+  0    done: every disc burnt or checked holds exactly what it should
+  1    verification found damage: the disc must not be counted as a good copy
+  2    error: the drive, the disc or the input (the message says what to do)
+  130  interrupted (Ctrl-C)";
+
 /// Burn the OpenSkills backup tree onto optical discs, and read every disc back.
 #[derive(Debug, Parser)]
-#[command(name = "burnstation", version, about, long_about = None)]
+#[command(name = "burnstation", version, about, long_about = None, after_help = EXIT_STATUS_HELP)]
 struct Cli {
     /// Log more (repeat for even more): -v info, -vv debug, -vvv trace.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
@@ -24,16 +34,56 @@ struct Cli {
     command: cmd::Command,
 }
 
+/// What the exit status tells a script: one code per outcome, documented in `--help`
+/// ([`EXIT_STATUS_HELP`]) and the README. A signal that stops a command maps to 128 + its
+/// number, as a shell reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Exit {
+    /// Done; every disc burnt or checked holds what it should.
+    Ok,
+    /// A disc was read back and found damaged.
+    Damaged,
+    /// The command failed: the drive, the medium or the input.
+    Error,
+    /// Ctrl-C (SIGINT) stopped the command.
+    Interrupted,
+}
+
+impl Exit {
+    /// The status the process ends with.
+    fn code(self) -> u8 {
+        match self {
+            Exit::Ok => 0,
+            Exit::Damaged => 1,
+            Exit::Error => 2,
+            Exit::Interrupted => 128 + 2,
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.verbose);
-    match cli.command.run() {
-        Ok(()) => ExitCode::SUCCESS,
+    let exit = match cli.command.run() {
+        Ok(Verdict::Done) => Exit::Ok,
+        Ok(Verdict::Damaged) => {
+            eprintln!(
+                "burnstation: the disc failed verification and must not be counted as a good copy"
+            );
+            Exit::Damaged
+        }
         Err(err) => {
             eprintln!("burnstation: {}", one_sentence(&err));
-            ExitCode::FAILURE
+            // However the stop surfaced (a cancelled burn, a cancelled read-back), Ctrl-C
+            // was its cause.
+            if cmd::interrupt::interrupted() {
+                Exit::Interrupted
+            } else {
+                Exit::Error
+            }
         }
-    }
+    };
+    ExitCode::from(exit.code())
 }
 
 /// The error and its causes on one line. The libraries' messages already name their

@@ -3,7 +3,7 @@
 //!
 //! What "meant" is depends on what we have:
 //! - right after a burn, the hashes computed while the image streamed to the drive
-//!   ([`crate::job`]);
+//!   ([`crate::pipeline`]);
 //! - an image file (`verify --image`): its own bytes, hashed first;
 //! - nothing but the disc (`verify`, or `verify --manifest M`): the `SHA256SUMS` the disc
 //!   carries (or a copy kept elsewhere), checked against the files the disc's own directory
@@ -18,16 +18,17 @@ use std::fs::File;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
-use burnstation_hal::Drive;
-use burnstation_hal::cancel::Cancel;
-use burnstation_hal::drive::{
-    DiscReader, DriveError, ReadBackError, ReadBackOptions, ReadProgress, SectorMap,
+use burnstation_hal::{
+    Cancel, DiscReader, Drive, DriveError, ReadBackError, ReadBackOptions, ReadProgress, SectorMap,
+    Transport,
 };
-use burnstation_hal::scsi::Transport;
-use burnstation_images::iso9660::{IsoEntryKind, IsoImage, MANIFEST_NAME, ReadError};
+use burnstation_images::digest::for_each_chunk;
+use burnstation_images::iso9660::{
+    BLOCK, IsoEntry, IsoEntryKind, IsoImage, MANIFEST_NAME, ManifestEntry, ManifestFormatError,
+    Owner, ReadError, RegionError, RegionHasher, RegionHashes, RegionMap, owners_of,
+    parse_manifest,
+};
 use sha2::{Digest, Sha256};
-
-use crate::regions::{Owner, RegionError, RegionHasher, RegionHashes, RegionMap, owners_of};
 
 /// The outcome of a verification.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -118,7 +119,7 @@ pub enum VerifyError {
         source: io::Error,
     },
     /// The image file is not whole blocks.
-    #[error("{} is not a disc image: its size ({bytes} bytes) is not a whole number of 2048-byte blocks", .path.display())]
+    #[error("{} is not a disc image: its size ({bytes} bytes) is not a whole number of {BLOCK}-byte blocks", .path.display())]
     NotBlocks {
         /// The file.
         path: PathBuf,
@@ -150,13 +151,8 @@ pub enum VerifyError {
         source: io::Error,
     },
     /// The manifest could not be parsed.
-    #[error("the manifest is not in sha256sum format: line {line}: {reason}")]
-    ManifestFormat {
-        /// 1-based line number.
-        line: usize,
-        /// What is wrong.
-        reason: &'static str,
-    },
+    #[error(transparent)]
+    ManifestFormat(#[from] ManifestFormatError),
     /// The image's own layout is inconsistent.
     #[error(transparent)]
     Regions(#[from] RegionError),
@@ -256,7 +252,7 @@ pub fn image_map(path: &Path, blocks: u64) -> Result<RegionMap, VerifyError> {
         source,
     };
     Ok(match IsoImage::open(File::open(path).map_err(err)?) {
-        Ok(iso) => RegionMap::from_named_files(blocks, file_extents(iso.entries()))?,
+        Ok(iso) => RegionMap::of_entries(blocks, iso.entries())?,
         Err(e) => {
             tracing::info!(image = %path.display(), error = %e, "not an ISO 9660 image; comparing it as blocks");
             RegionMap::build(blocks, Vec::new())?
@@ -264,7 +260,7 @@ pub fn image_map(path: &Path, blocks: u64) -> Result<RegionMap, VerifyError> {
     })
 }
 
-/// The size of an image file in 2048-byte blocks, refusing a file that is not whole blocks.
+/// The size of an image file in blocks, refusing a file that is not whole blocks.
 pub fn image_blocks(path: &Path) -> Result<u64, VerifyError> {
     let bytes = std::fs::metadata(path)
         .map_err(|source| VerifyError::Image {
@@ -272,13 +268,13 @@ pub fn image_blocks(path: &Path) -> Result<u64, VerifyError> {
             source,
         })?
         .len();
-    if bytes % 2048 != 0 || bytes == 0 {
+    if bytes % BLOCK != 0 || bytes == 0 {
         return Err(VerifyError::NotBlocks {
             path: path.to_path_buf(),
             bytes,
         });
     }
-    Ok(bytes / 2048)
+    Ok(bytes / BLOCK)
 }
 
 /// The region map of an image file and its hashes.
@@ -290,14 +286,11 @@ pub fn image_regions(path: &Path) -> Result<(RegionMap, RegionHashes), VerifyErr
     let map = image_map(path, image_blocks(path)?)?;
     let mut hasher = RegionHasher::new(&map);
     let mut file = File::open(path).map_err(err)?;
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        let n = file.read(&mut buf).map_err(err)?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
-    }
+    for_each_chunk(&mut file, |chunk| {
+        hasher.update(chunk);
+        Ok::<(), io::Error>(())
+    })
+    .map_err(err)?;
     let hashes = hasher.finish();
     Ok((map, hashes))
 }
@@ -347,7 +340,7 @@ pub fn against_manifest<T: Transport>(
     };
     let listed = parse_manifest(&manifest_bytes)?;
 
-    let map = RegionMap::from_named_files(volume_blocks, file_extents(&entries))?;
+    let map = RegionMap::of_entries(volume_blocks, &entries)?;
     let mut expected: Vec<Option<[u8; 32]>> = vec![None; map.regions().len()];
     let by_path: HashMap<&[u8], [u8; 32]> = listed
         .iter()
@@ -373,7 +366,7 @@ pub fn against_manifest<T: Transport>(
     let mut report = compare(&map, &expected, &actual, sectors, None);
     report.mismatched.extend(conflicting);
 
-    let on_disc: HashMap<&[u8], &burnstation_images::iso9660::IsoEntry> = entries
+    let on_disc: HashMap<&[u8], &IsoEntry> = entries
         .iter()
         .filter(|e| e.kind == IsoEntryKind::File)
         .map(|e| (e.path.as_slice(), e))
@@ -403,144 +396,4 @@ pub fn against_manifest<T: Transport>(
         .map(|e| e.path.clone())
         .collect();
     Ok(report)
-}
-
-/// (extents, name) of every regular file among a reader's entries.
-fn file_extents(
-    entries: &[burnstation_images::iso9660::IsoEntry],
-) -> impl Iterator<Item = (Vec<(u64, u64)>, Vec<u8>)> + '_ {
-    entries
-        .iter()
-        .filter(|e| e.kind == IsoEntryKind::File)
-        .map(|e| {
-            (
-                e.extents.iter().map(|x| (x.lba, x.length)).collect(),
-                e.path.clone(),
-            )
-        })
-}
-
-/// Parses `sha256sum` output: `HASH  NAME` or `HASH *NAME`, with GNU's escaping (a line
-/// starting with `\` has `\\`, `\n` and `\r` escapes in its name). Names are relative to the
-/// disc root; a leading `./` is dropped. Blank lines are skipped.
-pub fn parse_manifest(bytes: &[u8]) -> Result<Vec<ManifestEntry>, VerifyError> {
-    let mut out = Vec::new();
-    for (index, raw) in bytes.split(|&b| b == b'\n').enumerate() {
-        let line_no = index + 1;
-        let bad = |reason| VerifyError::ManifestFormat {
-            line: line_no,
-            reason,
-        };
-        if raw.is_empty() {
-            continue;
-        }
-        let (escaped, line) = match raw.strip_prefix(b"\\") {
-            Some(rest) => (true, rest),
-            None => (false, raw),
-        };
-        if line.len() < 66 {
-            return Err(bad("too short for a SHA-256 and a name"));
-        }
-        let mut hash = [0u8; 32];
-        for (i, pair) in line[..64].chunks(2).enumerate() {
-            let digit = |c: u8| {
-                (c as char)
-                    .to_digit(16)
-                    .ok_or(bad("the hash is not 64 hexadecimal digits"))
-            };
-            hash[i] = (digit(pair[0])? * 16 + digit(pair[1])?) as u8;
-        }
-        if line[64] != b' ' || !(line[65] == b' ' || line[65] == b'*') {
-            return Err(bad(
-                "the hash must be followed by two spaces (or a space and *)",
-            ));
-        }
-        let name = &line[66..];
-        let mut name = if escaped {
-            unescape(name).ok_or(bad("a bad \\ escape in the name"))?
-        } else {
-            name.to_vec()
-        };
-        if name.starts_with(b"./") {
-            name.drain(..2);
-        }
-        out.push(ManifestEntry {
-            path: name,
-            sha256: hash,
-        });
-    }
-    Ok(out)
-}
-
-/// One line of a `SHA256SUMS` manifest.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ManifestEntry {
-    /// The file's path relative to the disc root, raw bytes.
-    pub path: Vec<u8>,
-    /// Its SHA-256.
-    pub sha256: [u8; 32],
-}
-
-fn unescape(name: &[u8]) -> Option<Vec<u8>> {
-    let mut out = Vec::with_capacity(name.len());
-    let mut bytes = name.iter();
-    while let Some(&b) = bytes.next() {
-        if b != b'\\' {
-            out.push(b);
-            continue;
-        }
-        out.push(match bytes.next()? {
-            b'\\' => b'\\',
-            b'n' => b'\n',
-            b'r' => b'\r',
-            _ => return None,
-        });
-    }
-    Some(out)
-}
-
-/// The expected hash of every region after a burn from a tree: structures from the
-/// writer's structures-only hasher, files from the image stream's own file hashes.
-pub fn with_file_hashes(
-    map: &RegionMap,
-    structures: &RegionHashes,
-    file_hash: impl Fn(&[u8]) -> Option<[u8; 32]>,
-) -> Vec<Option<[u8; 32]>> {
-    map.regions()
-        .iter()
-        .enumerate()
-        .map(|(i, region)| {
-            let owner = map.owner(region.owner);
-            match owner.names().next() {
-                None => structures.regions.get(i).copied(),
-                Some(first) => file_hash(first),
-            }
-        })
-        .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn manifests_parse_as_sha256sum_writes_them() {
-        let text = b"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855  empty\n\
-\\e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855  new\\nline\\\\back\n\
-E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855 *./dir/bin\n\n";
-        let parsed = parse_manifest(text).unwrap();
-        let names: Vec<&[u8]> = parsed.iter().map(|e| e.path.as_slice()).collect();
-        assert_eq!(
-            names,
-            vec![b"empty".as_slice(), b"new\nline\\back", b"dir/bin"]
-        );
-        assert_eq!(parsed[2].sha256[0], 0xe3);
-        let err = parse_manifest(b"abc  file\n").unwrap_err();
-        assert!(err.to_string().contains("line 1"), "{err}");
-        let err = parse_manifest(
-            b"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b85g  x\n",
-        )
-        .unwrap_err();
-        assert!(err.to_string().contains("hexadecimal"), "{err}");
-    }
 }

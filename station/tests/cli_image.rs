@@ -7,6 +7,7 @@ use std::os::unix::fs::{PermissionsExt, symlink};
 use std::path::Path;
 use std::process::{Command, Output};
 
+use burnstation_images::digest::hex;
 use sha2::{Digest, Sha256};
 
 fn burnstation() -> Command {
@@ -61,10 +62,7 @@ fn image_prints_the_size_and_sha256_of_what_it_wrote_and_is_repeatable() {
     let first = dir.path().join("first.iso");
     let printed = image(&src, &first);
     let bytes = fs::read(&first).expect("image written");
-    let sha: String = Sha256::digest(&bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let sha = hex(&Sha256::digest(&bytes));
     assert!(
         printed.contains(&format!(
             "{} bytes ({} blocks of 2048)",

@@ -517,10 +517,7 @@ impl Drop for CacheLock {
 
 /// SHA-256 of `bytes`, in lowercase hex.
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect()
+    burnstation_images::digest::hex(&Sha256::digest(bytes))
 }
 
 fn io_error(what: &'static str, path: &Path) -> impl Fn(std::io::Error) -> GuestError {

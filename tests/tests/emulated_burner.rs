@@ -23,9 +23,6 @@
 //! A missing tool (tgtd, QEMU, busybox, xorriso, isoinfo, bsdtar, a reachable Debian
 //! mirror...) fails the test with what to install; nothing is skipped.
 
-#[path = "../../images/tests/common/mod.rs"]
-mod common;
-
 use std::collections::BTreeMap;
 use std::fs;
 use std::os::unix::ffi::OsStrExt;
@@ -33,6 +30,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
+use burnstation_tests::awkward::{self, Fidelity, build_awkward_tree, compare_trees};
 use burnstation_tests::fixtures;
 use burnstation_tests::host_build::workspace_binary;
 use burnstation_tests::qemu::QemuError;
@@ -40,7 +38,6 @@ use burnstation_tests::station_log::{Answer, StationLog};
 use burnstation_tests::steps::{self, Step, Steps};
 use burnstation_tests::tools::{self, BSDTAR, ISOINFO, SHA256SUM, Tool, XORRISO};
 use burnstation_tests::{Attach, DiscState, EmulatedBurner, GuestRun, SystestError};
-use common::{Fidelity, build_awkward_tree, compare_trees};
 
 /// The probe program (raw SG_IO, none of the station's code), built by Cargo with this test.
 const MMC_PROBE: &str = env!("CARGO_BIN_EXE_mmc-probe");
@@ -349,16 +346,7 @@ fn assert_disc_is_the_tree(disc: &Path, tree: &SourceTree) {
     compare_trees(
         &tree.root,
         &extracted,
-        Fidelity {
-            modes: true,
-            owners: true,
-            file_mtimes: true,
-            dir_mtimes: true,
-            symlinks: true,
-            symlink_mtimes: false,
-            hard_links: true,
-            empty_hard_links: true,
-        },
+        Fidelity::XORRISO,
         &|path, _| Some(path.to_vec()),
         &[MANIFEST],
     );
@@ -376,16 +364,7 @@ fn assert_disc_is_the_tree(disc: &Path, tree: &SourceTree) {
     compare_trees(
         &tree.root,
         &extracted,
-        Fidelity {
-            modes: true,
-            owners: true,
-            file_mtimes: true,
-            dir_mtimes: true,
-            symlinks: true,
-            symlink_mtimes: true,
-            hard_links: true,
-            empty_hard_links: false,
-        },
+        Fidelity::BSDTAR,
         &|path, _| Some(path.to_vec()),
         &[MANIFEST],
     );
@@ -414,7 +393,7 @@ fn assert_disc_is_the_tree(disc: &Path, tree: &SourceTree) {
     );
     let listing = host(tool(ISOINFO).args(["-f", "-R", "-i"]).arg(disc));
     let listed: Vec<&[u8]> = listing.split(|&b| b == b'\n').collect();
-    for (path, _) in common::walk(&tree.root) {
+    for (path, _) in awkward::walk(&tree.root) {
         // A name with a newline spans two lines of the listing; the extractions above
         // checked it.
         if !path.contains(&b'\n') {
@@ -422,7 +401,7 @@ fn assert_disc_is_the_tree(disc: &Path, tree: &SourceTree) {
             assert!(
                 listed.contains(&want.as_slice()),
                 "isoinfo -R does not list {}",
-                common::show(&want)
+                awkward::show(&want)
             );
         }
     }
@@ -477,7 +456,8 @@ fn a_finalized_disc_is_refused_in_words_a_volunteer_understands_and_left_unchang
     );
 
     let burn = step(&steps, "burn", &run);
-    assert_ne!(burn.exit_code, 0, "the burn must fail:\n{burn}");
+    // Exit status 2: an error (the medium), not a damaged disc.
+    assert_eq!(burn.exit_code, 2, "the burn must fail:\n{burn}");
     let said = burn.stderr.trim_end();
     // One sentence: what happened (the disc already holds data), what to do (a blank disc).
     assert!(
@@ -712,7 +692,8 @@ fn bytes_damaged_in_one_files_extent_fail_verification_naming_that_file_only() {
         .run(&steps::script(VERIFY), &[(&station, "burnstation")]));
     let steps = Steps::parse(&run.stdout);
     let verify = step(&steps, "verify", &run);
-    assert_ne!(verify.exit_code, 0, "a damaged disc must fail:\n{verify}");
+    // Exit status 1: verification found damage.
+    assert_eq!(verify.exit_code, 1, "a damaged disc must fail:\n{verify}");
     assert!(verify.stdout.starts_with("verification FAILED"), "{verify}");
     let named: Vec<&str> = verify
         .stdout

@@ -9,21 +9,9 @@ use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use super::bus::DriveBus;
 use super::capabilities::{DriveCapabilities, MediaView};
-use super::usb::UsbIdentity;
-
-/// How the drive is connected.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum DriveBus {
-    /// A USB burner (usb-storage or uas): the usual case on a Raspberry Pi.
-    Usb,
-    /// SATA or PATA (ATAPI) through libata.
-    Ata,
-    /// virtio-scsi (a virtual machine).
-    Virtio,
-    /// Any other SCSI host: SAS, iSCSI, a parallel SCSI card.
-    Scsi,
-}
+use super::usb::{UsbError, UsbIdentity, UsbResetOutcome};
 
 /// Whether the kernel itself watches the drive for disc changes.
 ///
@@ -132,15 +120,15 @@ impl fmt::Display for DriveEntry {
     }
 }
 
-impl fmt::Display for DriveBus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            DriveBus::Usb => "USB",
-            DriveBus::Ata => "ATA",
-            DriveBus::Virtio => "virtio",
-            DriveBus::Scsi => "SCSI",
-        })
-    }
+/// Resets a USB burner: the last step of recovering one that stopped answering, after the
+/// SCSI-level recovery failed (see [`UsbIdentity::reset`]). A drive on another bus is
+/// refused before libusb is touched.
+pub fn usb_reset(drive: &DriveEntry) -> Result<UsbResetOutcome, UsbError> {
+    let usb = drive.usb.as_ref().ok_or_else(|| UsbError::NotUsb {
+        device: drive.device_node.clone(),
+        bus: drive.bus,
+    })?;
+    usb.reset()
 }
 
 #[cfg(test)]
@@ -172,5 +160,21 @@ mod tests {
             drive.kernel_media_events = events;
             assert_eq!(drive.needs_media_polling(), needed, "{events:?}");
         }
+    }
+
+    #[test]
+    fn reset_of_a_drive_not_on_usb_says_so_before_touching_libusb() {
+        let drive = DriveEntry {
+            usb: None,
+            bus: DriveBus::Ata,
+            ..DriveEntry::for_tests("sr0")
+        };
+        let err = usb_reset(&drive).unwrap_err();
+        assert!(matches!(err, UsbError::NotUsb { .. }));
+        assert_eq!(
+            err.to_string(),
+            "/dev/sr0 is connected over ATA, not USB, so it cannot be reset through USB: switch \
+             the station off and on again to reset it"
+        );
     }
 }

@@ -13,7 +13,12 @@
 //! This module never sends a SCSI command: what a drive can write and what disc it holds
 //! are for the MMC layer to ask. udev's answers here are hints for listing drives, not
 //! facts to burn by.
+//!
+//! The submodules import each other one way (`bus` and `usb` at the bottom, `entry`, then
+//! `sysfs`, `events`); `sysfs` and `events` report [`DiscoveryError`], defined here next to
+//! the functions that return it, which is the only two-way import (parent and child).
 
+mod bus;
 mod capabilities;
 mod entry;
 mod events;
@@ -27,14 +32,15 @@ mod fixture;
 use std::io;
 use std::path::{Path, PathBuf};
 
+pub use bus::DriveBus;
 pub use capabilities::{
     DriveCapabilities, FormatSet, MediaView, MediumState, OpticalFormat, UdevMedium, UdevProperties,
 };
-pub use entry::{DriveBus, DriveEntry, KernelMediaEvents};
+pub use entry::{DriveEntry, KernelMediaEvents, usb_reset};
 pub use events::{DriveEvent, DriveEvents, EventSource};
 pub use poller::{MediaEvent, MediaPoller, MediaPresence};
 pub use sysfs::SysfsRoot;
-pub use usb::{UsbError, UsbIdentity, UsbResetOutcome, UsbSpeed, usb_reset};
+pub use usb::{UsbError, UsbIdentity, UsbResetOutcome, UsbSpeed};
 
 /// Finding drives, or listening for their events, failed.
 #[derive(Debug, thiserror::Error)]

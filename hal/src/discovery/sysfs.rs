@@ -23,9 +23,10 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::DiscoveryError;
+use super::bus::DriveBus;
 use super::capabilities::{DriveCapabilities, MediaView, UdevProperties};
-use super::entry::{DriveBus, DriveEntry, KernelMediaEvents};
-use super::usb::UsbIdentity;
+use super::entry::{DriveEntry, KernelMediaEvents};
+use super::usb::{UsbIdentity, UsbSpeed};
 
 /// The SCSI peripheral device type of an MMC device (SPC-4, "Peripheral device type").
 const MMC_DEVICE_TYPE: &str = "5";
@@ -275,11 +276,36 @@ fn numbered(name: &str, prefix: &str) -> bool {
         .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
 }
 
+/// What sysfs says about a USB device, read where the kernel keeps it.
+impl UsbIdentity {
+    /// Reads a USB device directory in sysfs (`/sys/devices/.../usb2/2-1`). Returns `None`
+    /// when `dir` is not a USB device (a USB interface such as `2-1:1.0` has no `busnum`).
+    pub fn from_sysfs_device(dir: &Path) -> Option<UsbIdentity> {
+        let bus = read_attr(dir, "busnum")?.parse().ok()?;
+        let address = read_attr(dir, "devnum")?.parse().ok()?;
+        let vendor_id = u16::from_str_radix(&read_attr(dir, "idVendor")?, 16).ok()?;
+        let product_id = u16::from_str_radix(&read_attr(dir, "idProduct")?, 16).ok()?;
+        let text = |name| read_attr(dir, name).filter(|s| !s.is_empty());
+        Some(UsbIdentity {
+            vendor_id,
+            product_id,
+            manufacturer: text("manufacturer"),
+            product: text("product"),
+            serial: text("serial"),
+            bus,
+            address,
+            speed: read_attr(dir, "speed")
+                .map(|s| UsbSpeed::from_sysfs(&s))
+                .unwrap_or(UsbSpeed::Unknown),
+            port: dir.file_name()?.to_string_lossy().into_owned(),
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::capabilities::OpticalFormat;
     use super::super::fixture::{FakeSys, Optical, UsbDevice};
-    use super::super::usb::UsbSpeed;
     use super::*;
 
     /// The SCSI device of a USB burner behind a hub, on an Intel xHCI controller. The path

@@ -13,10 +13,9 @@
 //! them (matching, error wording, speed mapping) is in plain functions that are tested.
 
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use super::entry::{DriveBus, DriveEntry};
-use super::sysfs::read_attr;
+use super::bus::DriveBus;
 
 /// The speed the USB link negotiated, as the kernel reports it in sysfs `speed`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -186,29 +185,6 @@ impl fmt::Display for UsbSpeed {
 }
 
 impl UsbIdentity {
-    /// Reads a USB device directory in sysfs (`/sys/devices/.../usb2/2-1`). Returns `None`
-    /// when `dir` is not a USB device (a USB interface such as `2-1:1.0` has no `busnum`).
-    pub fn from_sysfs_device(dir: &Path) -> Option<UsbIdentity> {
-        let bus = read_attr(dir, "busnum")?.parse().ok()?;
-        let address = read_attr(dir, "devnum")?.parse().ok()?;
-        let vendor_id = u16::from_str_radix(&read_attr(dir, "idVendor")?, 16).ok()?;
-        let product_id = u16::from_str_radix(&read_attr(dir, "idProduct")?, 16).ok()?;
-        let text = |name| read_attr(dir, name).filter(|s| !s.is_empty());
-        Some(UsbIdentity {
-            vendor_id,
-            product_id,
-            manufacturer: text("manufacturer"),
-            product: text("product"),
-            serial: text("serial"),
-            bus,
-            address,
-            speed: read_attr(dir, "speed")
-                .map(|s| UsbSpeed::from_sysfs(&s))
-                .unwrap_or(UsbSpeed::Unknown),
-            port: dir.file_name()?.to_string_lossy().into_owned(),
-        })
-    }
-
     /// The usbfs node libusb opens for this device (`/dev/bus/usb/002/004`).
     pub fn usbfs_node(&self) -> PathBuf {
         PathBuf::from(format!("/dev/bus/usb/{:03}/{:03}", self.bus, self.address))
@@ -253,6 +229,24 @@ impl UsbIdentity {
             self.serial = handle.read_serial_number_string_ascii(&descriptor).ok();
         }
         Ok(())
+    }
+
+    /// Resets this USB device: the kernel re-initialises it and the storage driver
+    /// reattaches; anything in the drive's cache is lost, and a burn in progress is ruined.
+    ///
+    /// Needs write access to the burner's `/dev/bus/usb/BBB/DDD` node (see
+    /// docs/hardware.md). This runs libusb against a real device and is not covered by
+    /// tests here.
+    pub fn reset(&self) -> Result<UsbResetOutcome, UsbError> {
+        let device = self.find_libusb_device()?;
+        let handle = device.open().map_err(|e| self.error(e))?;
+        tracing::warn!(burner = %self, "resetting the burner's USB device");
+        match handle.reset() {
+            Ok(()) => Ok(UsbResetOutcome::SameDevice),
+            // libusb's word for "the device came back as a different one; rediscover it".
+            Err(rusb::Error::NotFound) => Ok(UsbResetOutcome::Reenumerated),
+            Err(e) => Err(self.error(e)),
+        }
     }
 
     /// The libusb device at this bus and address, checked to still be the same vendor and
@@ -306,28 +300,6 @@ impl fmt::Display for UsbIdentity {
             "{name}({:04x}:{:04x}) on USB {} at {}",
             self.vendor_id, self.product_id, self.port, self.speed
         )
-    }
-}
-
-/// Resets a USB burner: the last step of recovering one that stopped answering, after the
-/// SCSI-level recovery failed. The kernel re-initialises the device and the storage driver
-/// reattaches; anything in the drive's cache is lost, and a burn in progress is ruined.
-///
-/// Needs write access to the burner's `/dev/bus/usb/BBB/DDD` node (see docs/hardware.md).
-/// This runs libusb against a real device and is not covered by tests here.
-pub fn usb_reset(drive: &DriveEntry) -> Result<UsbResetOutcome, UsbError> {
-    let usb = drive.usb.as_ref().ok_or_else(|| UsbError::NotUsb {
-        device: drive.device_node.clone(),
-        bus: drive.bus,
-    })?;
-    let device = usb.find_libusb_device()?;
-    let handle = device.open().map_err(|e| usb.error(e))?;
-    tracing::warn!(burner = %usb, "resetting the burner's USB device");
-    match handle.reset() {
-        Ok(()) => Ok(UsbResetOutcome::SameDevice),
-        // libusb's word for "the device came back as a different one; rediscover it".
-        Err(rusb::Error::NotFound) => Ok(UsbResetOutcome::Reenumerated),
-        Err(e) => Err(usb.error(e)),
     }
 }
 
@@ -446,21 +418,5 @@ mod tests {
                 source: rusb::Error::Io
             }
         ));
-    }
-
-    #[test]
-    fn reset_of_a_drive_not_on_usb_says_so_before_touching_libusb() {
-        let drive = DriveEntry {
-            usb: None,
-            bus: DriveBus::Ata,
-            ..DriveEntry::for_tests("sr0")
-        };
-        let err = usb_reset(&drive).unwrap_err();
-        assert!(matches!(err, UsbError::NotUsb { .. }));
-        assert_eq!(
-            err.to_string(),
-            "/dev/sr0 is connected over ATA, not USB, so it cannot be reset through USB: switch \
-             the station off and on again to reset it"
-        );
     }
 }

@@ -9,6 +9,10 @@
 //! CAPACITY, MODE SENSE 2Ah) never fail a query: another source is used where one exists,
 //! and the fallback is logged and listed in the result. The burn sequences are in [`burn`]
 //! and read-back in [`readback`]; the rest of this module never writes to the medium.
+//!
+//! The submodules add methods to [`Drive`] and report its errors, so they import this
+//! module while it declares and re-exports them: that parent-and-child pair is the only
+//! two-way import here (the submodules import each other one way).
 
 pub mod burn;
 mod disc_reader;
@@ -40,8 +44,7 @@ pub use readback::{
     ReadBackError, ReadBackOptions, ReadProgress, SectorMap, SectorQuality, SectorRun,
 };
 
-/// Bytes in one logical block on every medium this station writes.
-pub const BLOCK_SIZE: usize = 2048;
+pub use crate::mmc::BLOCK_SIZE;
 
 /// An optical drive.
 pub struct Drive<T: Transport> {

@@ -169,6 +169,19 @@ fn inquiry_data(peripheral_type: u8) -> Vec<u8> {
     b
 }
 
+/// Fails unless `err` says there is no disc, with the tray open or closed as given.
+#[track_caller]
+fn assert_no_medium(err: &DriveError, tray_open: bool) {
+    assert!(
+        matches!(
+            err,
+            DriveError::NotReady { reason: NotReady::NoMedium { tray_open: open }, .. }
+                if *open == tray_open
+        ),
+        "{err:?}"
+    );
+}
+
 #[test]
 fn becoming_ready_consumes_attentions_and_waits_longer_each_time() {
     let mut s = Scripted::new();
@@ -197,16 +210,7 @@ fn no_medium_is_reported_with_the_tray_state() {
         .drive()
         .wait_until_ready(Duration::from_secs(30))
         .unwrap_err();
-    assert!(
-        matches!(
-            &err,
-            DriveError::NotReady {
-                reason: NotReady::NoMedium { tray_open: true },
-                ..
-            }
-        ),
-        "{err:?}"
-    );
+    assert_no_medium(&err, true);
     assert_eq!(
         err.to_string(),
         "scripted: the tray is open and empty: put a disc in and close the tray"
@@ -544,16 +548,7 @@ fn no_medium_from_media() {
             vec![0, 6, 4, 0x5e, 0, 1, 0, 0],
         );
     let err = s.drive().media().unwrap_err();
-    assert!(
-        matches!(
-            err,
-            DriveError::NotReady {
-                reason: NotReady::NoMedium { tray_open: true },
-                ..
-            }
-        ),
-        "{err:?}"
-    );
+    assert_no_medium(&err, true);
 
     // And with a drive that has no GESN.
     let mut s = Scripted::new();
@@ -567,16 +562,7 @@ fn no_medium_from_media() {
             0x00,
         );
     let err = s.drive().media().unwrap_err();
-    assert!(
-        matches!(
-            err,
-            DriveError::NotReady {
-                reason: NotReady::NoMedium { tray_open: false },
-                ..
-            }
-        ),
-        "{err:?}"
-    );
+    assert_no_medium(&err, false);
 }
 
 #[test]
@@ -793,16 +779,7 @@ fn a_disc_removed_during_media_is_an_error_not_a_fallback() {
             0x02,
         );
     let err = s.drive().media().unwrap_err();
-    assert!(
-        matches!(
-            err,
-            DriveError::NotReady {
-                reason: NotReady::NoMedium { tray_open: true },
-                ..
-            }
-        ),
-        "{err:?}"
-    );
+    assert_no_medium(&err, true);
 }
 
 #[test]

@@ -1,7 +1,6 @@
 //! The disc as a whole: READ DISC INFORMATION (51h), READ CAPACITY (25h) and READ FORMAT
 //! CAPACITIES (23h) (MMC-5 6.22, 6.23, 6.24; mmc.md 1.2, 1.4, 1.5).
 
-use super::write::FormatType;
 use super::{Cdb, Command, DataIn, LengthField, ParseError, announced_slice, be24, be32, byte};
 
 /// READ DISC INFORMATION (51h), data type 000b (standard disc information).
@@ -77,6 +76,30 @@ pub enum SessionState {
     Damaged,
     /// 11b: complete.
     Complete,
+}
+
+/// How a person reads the disc status.
+impl std::fmt::Display for DiscStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            DiscStatus::Blank => "blank",
+            DiscStatus::Appendable => "appendable (not finalized)",
+            DiscStatus::Complete => "complete (finalized)",
+            DiscStatus::Other => "random access (formatted rewritable)",
+        })
+    }
+}
+
+/// How a person reads the last session's state.
+impl std::fmt::Display for SessionState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            SessionState::Empty => "empty",
+            SessionState::Incomplete => "incomplete (open)",
+            SessionState::Damaged => "reserved or damaged",
+            SessionState::Complete => "complete",
+        })
+    }
 }
 
 /// Background format status (byte 7 bits 1-0; DVD+RW, BD-RE).
@@ -370,6 +393,66 @@ impl FormatCapacities {
         self.formattable
             .iter()
             .filter(move |d| d.format_type == format_type)
+    }
+}
+
+/// A format type, as READ FORMAT CAPACITIES offers it and FORMAT UNIT asks for it
+/// (descriptor byte 8 bits 7-2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FormatType {
+    /// 00h: full format (DVD-RW to restricted overwrite, DVD-RAM, BD-RE default, BD-R).
+    Full,
+    /// 10h: DVD-RW / CD-RW full format.
+    DvdRwFull,
+    /// 11h: DVD-RW grow the last session.
+    DvdRwGrowSession,
+    /// 13h: DVD-RW quick grow of the last session.
+    DvdRwQuickGrow,
+    /// 15h: DVD-RW quick format.
+    DvdRwQuick,
+    /// 26h: DVD+RW basic (background) format.
+    DvdPlusRwBasic,
+    /// 30h: BD-RE with spare areas.
+    BdReWithSpare,
+    /// 31h: BD-RE without spare areas.
+    BdReWithoutSpare,
+    /// 32h: BD-R with spare areas.
+    BdRWithSpare,
+    /// Any other type.
+    Other(u8),
+}
+
+impl FormatType {
+    /// The 6-bit format type code.
+    pub fn code(self) -> u8 {
+        match self {
+            FormatType::Full => 0x00,
+            FormatType::DvdRwFull => 0x10,
+            FormatType::DvdRwGrowSession => 0x11,
+            FormatType::DvdRwQuickGrow => 0x13,
+            FormatType::DvdRwQuick => 0x15,
+            FormatType::DvdPlusRwBasic => 0x26,
+            FormatType::BdReWithSpare => 0x30,
+            FormatType::BdReWithoutSpare => 0x31,
+            FormatType::BdRWithSpare => 0x32,
+            FormatType::Other(v) => v & 0x3f,
+        }
+    }
+
+    /// The type with this code.
+    pub fn from_code(code: u8) -> FormatType {
+        match code & 0x3f {
+            0x00 => FormatType::Full,
+            0x10 => FormatType::DvdRwFull,
+            0x11 => FormatType::DvdRwGrowSession,
+            0x13 => FormatType::DvdRwQuickGrow,
+            0x15 => FormatType::DvdRwQuick,
+            0x26 => FormatType::DvdPlusRwBasic,
+            0x30 => FormatType::BdReWithSpare,
+            0x31 => FormatType::BdReWithoutSpare,
+            0x32 => FormatType::BdRWithSpare,
+            other => FormatType::Other(other),
+        }
     }
 }
 

@@ -28,7 +28,7 @@ pub mod track;
 pub mod unit;
 pub mod write;
 
-pub use profile::{MediaFamily, Profile};
+pub use profile::{BLOCK_SIZE, MediaFamily, Profile};
 
 /// Timeout for queries (INQUIRY, GET CONFIGURATION, READ DISC INFORMATION, ...): libburn's
 /// default.

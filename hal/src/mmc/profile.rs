@@ -7,6 +7,10 @@
 use std::fmt;
 use std::str::FromStr;
 
+/// Bytes in one logical block (a sector's user data) on every medium this station writes:
+/// a fact of the media, stated once for the host side and SimDrive alike.
+pub const BLOCK_SIZE: usize = 2048;
+
 /// A medium profile, by its MMC profile number.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Profile {

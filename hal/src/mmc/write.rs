@@ -7,6 +7,7 @@
 
 use std::time::Duration;
 
+pub use super::disc::FormatType;
 use super::disc::FormattableCapacity;
 use super::{Cdb, Command, IMMED_TIMEOUT, LONG_OPERATION_TIMEOUT};
 
@@ -285,65 +286,6 @@ impl Command for Blank {
             IMMED_TIMEOUT
         } else {
             LONG_OPERATION_TIMEOUT
-        }
-    }
-}
-
-/// FORMAT UNIT format type (descriptor byte 8 bits 7-2).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum FormatType {
-    /// 00h: full format (DVD-RW to restricted overwrite, DVD-RAM, BD-RE default, BD-R).
-    Full,
-    /// 10h: DVD-RW / CD-RW full format.
-    DvdRwFull,
-    /// 11h: DVD-RW grow the last session.
-    DvdRwGrowSession,
-    /// 13h: DVD-RW quick grow of the last session.
-    DvdRwQuickGrow,
-    /// 15h: DVD-RW quick format.
-    DvdRwQuick,
-    /// 26h: DVD+RW basic (background) format.
-    DvdPlusRwBasic,
-    /// 30h: BD-RE with spare areas.
-    BdReWithSpare,
-    /// 31h: BD-RE without spare areas.
-    BdReWithoutSpare,
-    /// 32h: BD-R with spare areas.
-    BdRWithSpare,
-    /// Any other type.
-    Other(u8),
-}
-
-impl FormatType {
-    /// The 6-bit format type code.
-    pub fn code(self) -> u8 {
-        match self {
-            FormatType::Full => 0x00,
-            FormatType::DvdRwFull => 0x10,
-            FormatType::DvdRwGrowSession => 0x11,
-            FormatType::DvdRwQuickGrow => 0x13,
-            FormatType::DvdRwQuick => 0x15,
-            FormatType::DvdPlusRwBasic => 0x26,
-            FormatType::BdReWithSpare => 0x30,
-            FormatType::BdReWithoutSpare => 0x31,
-            FormatType::BdRWithSpare => 0x32,
-            FormatType::Other(v) => v & 0x3f,
-        }
-    }
-
-    /// The type with this code.
-    pub fn from_code(code: u8) -> FormatType {
-        match code & 0x3f {
-            0x00 => FormatType::Full,
-            0x10 => FormatType::DvdRwFull,
-            0x11 => FormatType::DvdRwGrowSession,
-            0x13 => FormatType::DvdRwQuickGrow,
-            0x15 => FormatType::DvdRwQuick,
-            0x26 => FormatType::DvdPlusRwBasic,
-            0x30 => FormatType::BdReWithSpare,
-            0x31 => FormatType::BdReWithoutSpare,
-            0x32 => FormatType::BdRWithSpare,
-            other => FormatType::Other(other),
         }
     }
 }

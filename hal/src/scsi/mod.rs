@@ -7,6 +7,9 @@
 //! answer at all ([`TransportError`]: the ioctl failed, the host adapter or driver gave up,
 //! the command timed out). Turning a CHECK CONDITION into a decoded, classified error is the
 //! job of [`execute`] and the `sense` module, not of each transport.
+//!
+//! `command` and `sgio` implement and use the [`Transport`] seam defined here, which this
+//! module re-exports them beside: that parent-and-child pair is the only two-way import.
 
 use std::fmt;
 use std::time::Duration;
@@ -15,7 +18,7 @@ mod asc;
 mod command;
 pub mod sense;
 #[cfg(target_os = "linux")]
-pub mod sgio;
+mod sgio;
 
 pub use asc::{asc_meaning, asc_table_len};
 pub use command::{CommandError, execute, opcode_name};

@@ -90,9 +90,16 @@ const DRIVER_SENSE: u16 = 0x08;
 /// ask for and more than any optical drive sends).
 const SENSE_BUFFER_LEN: usize = 64;
 
-nix::ioctl_readwrite_bad!(sg_io, 0x2285, SgIoHdr);
-nix::ioctl_read_bad!(sg_get_version_num, 0x2282, c_int);
-nix::ioctl_write_ptr_bad!(sg_scsi_reset, 0x2284, c_int);
+/// The sg driver's ioctl numbers (`<scsi/sg.h>`). They predate the `_IOC` encoding of
+/// direction and size: each is `_IO(0x22, nr)`, in the "SCSI ioctl" type 0x22, so nix's
+/// `_bad` macros pass them through unchanged (the tests check them against the formula).
+const SG_IO: u32 = 0x2285;
+const SG_GET_VERSION_NUM: u32 = 0x2282;
+const SG_SCSI_RESET: u32 = 0x2284;
+
+nix::ioctl_readwrite_bad!(sg_io, SG_IO, SgIoHdr);
+nix::ioctl_read_bad!(sg_get_version_num, SG_GET_VERSION_NUM, c_int);
+nix::ioctl_write_ptr_bad!(sg_scsi_reset, SG_SCSI_RESET, c_int);
 
 /// An optical drive opened for SG_IO.
 #[derive(Debug)]
@@ -377,13 +384,20 @@ mod tests {
 
     #[test]
     fn ioctl_numbers_are_the_kernels() {
-        // nix's `_bad` macros pass the number through unchanged; check the constants the
-        // kernel defines (sg.h: SG_IO 0x2285, SG_GET_VERSION_NUM 0x2282, SG_SCSI_RESET
-        // 0x2284) are the ones declared above by reading the source back.
-        let source = include_str!("sgio.rs");
-        assert!(source.contains("sg_io, 0x2285, SgIoHdr"));
-        assert!(source.contains("sg_get_version_num, 0x2282"));
-        assert!(source.contains("sg_scsi_reset, 0x2284"));
+        use nix::request_code_none;
+        // sg.h: SG_IO, SG_GET_VERSION_NUM and SG_SCSI_RESET are numbers 0x85, 0x82 and 0x84
+        // of type 0x22 with neither direction nor size: the kernel's _IO(0x22, nr).
+        for (number, nr) in [
+            (SG_IO, 0x85),
+            (SG_GET_VERSION_NUM, 0x82),
+            (SG_SCSI_RESET, 0x84),
+        ] {
+            let formula = request_code_none!(0x22, nr);
+            assert_eq!(
+                number as nix::sys::ioctl::ioctl_num_type, formula,
+                "ioctl {nr:#x}: {number:#x} is not _IO(0x22, {nr:#x}) = {formula:#x}"
+            );
+        }
     }
 
     fn outcome() -> SgOutcome {

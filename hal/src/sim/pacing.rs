@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use crate::mmc::MediaFamily;
 
 use super::config::ClockMode;
-use super::medium::SECTOR_BYTES;
+use crate::mmc::BLOCK_SIZE;
 
 /// The drive's notion of now.
 #[derive(Debug)]
@@ -221,7 +221,7 @@ impl DriveBuffer {
         let elapsed = now.saturating_sub(self.anchor);
         let allowed = (elapsed.as_nanos() * rate as u128 / 1_000_000_000) as u64;
         let budget = allowed.saturating_sub(self.drained_since_anchor) as usize;
-        let budget = budget.min(self.fill) / SECTOR_BYTES * SECTOR_BYTES;
+        let budget = budget.min(self.fill) / BLOCK_SIZE * BLOCK_SIZE;
         self.burn_front(budget, &mut burn)?;
         if self.fill == 0 {
             let emptied_at = self.anchor + time_for(self.drained_since_anchor, rate);
@@ -264,15 +264,15 @@ impl DriveBuffer {
             let Some(front) = self.pending.front_mut() else {
                 break;
             };
-            let sectors = (bytes / SECTOR_BYTES).min(front.blocks as usize);
+            let sectors = (bytes / BLOCK_SIZE).min(front.blocks as usize);
             let mut lba = front.lba;
-            let mut left = sectors * SECTOR_BYTES;
+            let mut left = sectors * BLOCK_SIZE;
             while left > 0 {
                 // The ring wraps only at sector boundaries (capacity and every write are
                 // whole sectors), so each piece is whole sectors too.
                 let piece = left.min(ring_len - self.head);
                 burn(lba, &self.ring[self.head..self.head + piece])?;
-                lba += (piece / SECTOR_BYTES) as u32;
+                lba += (piece / BLOCK_SIZE) as u32;
                 self.head = (self.head + piece) % ring_len;
                 left -= piece;
             }
@@ -281,7 +281,7 @@ impl DriveBuffer {
             if front.blocks == 0 {
                 self.pending.pop_front();
             }
-            let moved = sectors * SECTOR_BYTES;
+            let moved = sectors * BLOCK_SIZE;
             self.fill -= moved;
             self.drained_since_anchor += moved as u64;
             bytes -= moved;
@@ -312,7 +312,7 @@ impl DriveBuffer {
         if bytes == 0 || rate == 0 {
             return Duration::ZERO;
         }
-        let bytes = bytes.div_ceil(SECTOR_BYTES) * SECTOR_BYTES;
+        let bytes = bytes.div_ceil(BLOCK_SIZE) * BLOCK_SIZE;
         let done_at = self.anchor + time_for(self.drained_since_anchor + bytes as u64, rate);
         done_at.saturating_sub(now)
     }
@@ -340,7 +340,7 @@ impl DriveBuffer {
         stream.bytes += data.len() as u64;
         let wanted = self
             .capacity
-            .max(data.len().div_ceil(SECTOR_BYTES) * SECTOR_BYTES);
+            .max(data.len().div_ceil(BLOCK_SIZE) * BLOCK_SIZE);
         if self.ring.len() < wanted {
             // Only when empty can the ring grow (an oversize transfer); growing keeps
             // positions valid because head is 0 then.
@@ -359,7 +359,7 @@ impl DriveBuffer {
             rest = &rest[piece..];
         }
         self.fill += data.len();
-        let blocks = (data.len() / SECTOR_BYTES) as u32;
+        let blocks = (data.len() / BLOCK_SIZE) as u32;
         match self.pending.back_mut() {
             Some(last) if last.lba + last.blocks == lba => last.blocks += blocks,
             _ => self.pending.push_back(Extent { lba, blocks }),
@@ -410,20 +410,20 @@ mod tests {
     use super::*;
 
     fn sectors(n: usize, fill: u8) -> Vec<u8> {
-        vec![fill; n * SECTOR_BYTES]
+        vec![fill; n * BLOCK_SIZE]
     }
 
     #[test]
     fn drains_at_the_rate_and_in_order() {
-        let mut buffer = DriveBuffer::new(64 * SECTOR_BYTES);
+        let mut buffer = DriveBuffer::new(64 * BLOCK_SIZE);
         let rate = 2048 * 10; // ten sectors a second
         buffer.push(Duration::ZERO, 100, &sectors(16, 1));
         buffer.push(Duration::ZERO, 116, &sectors(16, 2));
-        assert_eq!(buffer.fill(), 32 * SECTOR_BYTES);
+        assert_eq!(buffer.fill(), 32 * BLOCK_SIZE);
         let mut burnt = Vec::new();
         buffer
             .drain_until(Duration::from_millis(1500), rate, |lba, bytes| {
-                burnt.push((lba, bytes.len() / SECTOR_BYTES, bytes[0]));
+                burnt.push((lba, bytes.len() / BLOCK_SIZE, bytes[0]));
                 Ok(())
             })
             .unwrap();
@@ -432,16 +432,16 @@ mod tests {
         buffer
             .drain_until(Duration::from_secs(2), rate, |lba, bytes| {
                 assert_eq!(
-                    bytes[SECTOR_BYTES], 2,
+                    bytes[BLOCK_SIZE], 2,
                     "sector 116 came from the second write"
                 );
-                burnt.push((lba, bytes.len() / SECTOR_BYTES, bytes[0]));
+                burnt.push((lba, bytes.len() / BLOCK_SIZE, bytes[0]));
                 Ok(())
             })
             .unwrap();
         // Contiguous writes burn as one run; the bytes keep their order.
         assert_eq!(burnt, vec![(115, 5, 1)]);
-        assert_eq!(buffer.fill(), 12 * SECTOR_BYTES);
+        assert_eq!(buffer.fill(), 12 * BLOCK_SIZE);
         assert_eq!(
             buffer.time_until_empty(Duration::from_secs(2), rate),
             Duration::from_millis(1200)
@@ -450,23 +450,23 @@ mod tests {
 
     #[test]
     fn full_buffer_says_when_a_write_fits() {
-        let mut buffer = DriveBuffer::new(32 * SECTOR_BYTES);
+        let mut buffer = DriveBuffer::new(32 * BLOCK_SIZE);
         let rate = 2048 * 16;
         buffer.push(Duration::ZERO, 0, &sectors(32, 0));
-        assert!(!buffer.fits(16 * SECTOR_BYTES));
+        assert!(!buffer.fits(16 * BLOCK_SIZE));
         assert_eq!(buffer.free(), 0);
-        let wait = buffer.time_until_fits(16 * SECTOR_BYTES, Duration::ZERO, rate);
+        let wait = buffer.time_until_fits(16 * BLOCK_SIZE, Duration::ZERO, rate);
         assert_eq!(wait, Duration::from_secs(1));
         buffer.drain_until(wait, rate, |_, _| Ok(())).unwrap();
-        assert!(buffer.fits(16 * SECTOR_BYTES));
+        assert!(buffer.fits(16 * BLOCK_SIZE));
     }
 
     #[test]
     fn ring_wraps_and_keeps_bytes() {
-        let mut buffer = DriveBuffer::new(4 * SECTOR_BYTES);
+        let mut buffer = DriveBuffer::new(4 * BLOCK_SIZE);
         let rate = 2048;
         let mut data = sectors(3, 0);
-        for (i, chunk) in data.chunks_mut(SECTOR_BYTES).enumerate() {
+        for (i, chunk) in data.chunks_mut(BLOCK_SIZE).enumerate() {
             chunk.fill(i as u8 + 1);
         }
         buffer.push(Duration::ZERO, 0, &data);
@@ -474,12 +474,12 @@ mod tests {
             .drain_until(Duration::from_secs(2), rate, |_, _| Ok(()))
             .unwrap();
         // Two sectors left the ring; the next three wrap around its end.
-        let more: Vec<u8> = (4..7u8).flat_map(|v| vec![v; SECTOR_BYTES]).collect();
+        let more: Vec<u8> = (4..7u8).flat_map(|v| vec![v; BLOCK_SIZE]).collect();
         buffer.push(Duration::from_secs(2), 3, &more);
         let mut seen = Vec::new();
         buffer
             .drain_all(|lba, bytes| {
-                for (i, s) in bytes.chunks(SECTOR_BYTES).enumerate() {
+                for (i, s) in bytes.chunks(BLOCK_SIZE).enumerate() {
                     assert!(s.iter().all(|b| *b == s[0]));
                     seen.push((lba + i as u32, s[0]));
                 }
@@ -491,7 +491,7 @@ mod tests {
 
     #[test]
     fn running_dry_mid_track_is_an_underrun() {
-        let mut buffer = DriveBuffer::new(32 * SECTOR_BYTES);
+        let mut buffer = DriveBuffer::new(32 * BLOCK_SIZE);
         let rate = 2048 * 16;
         buffer.push(Duration::ZERO, 0, &sectors(16, 0));
         buffer
@@ -517,7 +517,7 @@ mod tests {
 
     #[test]
     fn a_flushed_stream_reports_its_burning_time_and_underruns() {
-        let mut buffer = DriveBuffer::new(32 * SECTOR_BYTES);
+        let mut buffer = DriveBuffer::new(32 * BLOCK_SIZE);
         let rate = 2048 * 16; // 16 sectors a second
         let t = Duration::from_secs;
         buffer.push(t(10), 0, &sectors(16, 0));
@@ -538,7 +538,7 @@ mod tests {
             Some(BurntStream {
                 started: t(10),
                 finished: Duration::from_millis(14_500),
-                bytes: 40 * SECTOR_BYTES as u64,
+                bytes: 40 * BLOCK_SIZE as u64,
                 underruns: 1,
             }),
             "from the first byte taken to the last burnt, the gap included"
@@ -557,7 +557,7 @@ mod tests {
 
     #[test]
     fn discard_reports_what_was_lost() {
-        let mut buffer = DriveBuffer::new(64 * SECTOR_BYTES);
+        let mut buffer = DriveBuffer::new(64 * BLOCK_SIZE);
         buffer.push(Duration::ZERO, 10, &sectors(4, 0));
         buffer.push(Duration::ZERO, 14, &sectors(4, 0));
         buffer.push(Duration::ZERO, 40, &sectors(2, 0));

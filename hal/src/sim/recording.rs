@@ -8,11 +8,12 @@
 
 use crate::scsi::{Completion, DataTransfer, Status, TransportError};
 
+use super::core::{Core, OperationKind, SAVE_EVERY_BLOCKS};
 use super::faults::WriteTrigger;
-use super::medium::{FormatJob, Kind, SECTOR_BYTES, WorkBlocks};
-use super::respond::{be16, be24, be32, good};
+use super::medium::{FormatJob, Kind, WorkBlocks};
+use super::reply::{Step, be16, be24, be32, good};
 use super::sense::{self, Sense};
-use super::{Core, OperationKind, SAVE_EVERY_BLOCKS, Step};
+use crate::mmc::BLOCK_SIZE;
 use crate::mmc::Profile;
 
 /// How long closing takes, as blocks written at the write speed: a track's run-out (2 MiB),
@@ -75,7 +76,7 @@ pub(crate) fn write(
         (be32(&cdb[6..10]), cdb[10] & 0x80 != 0)
     };
     core.need_medium()?;
-    let length = blocks as usize * SECTOR_BYTES;
+    let length = blocks as usize * BLOCK_SIZE;
     let payload: &[u8] = match data {
         DataTransfer::ToDevice(bytes) if bytes.len() == length => bytes,
         DataTransfer::None if blocks == 0 => &[],
@@ -124,7 +125,7 @@ pub(crate) fn write(
     }
     let target = medium.prepare_write(lba, blocks, streaming, &params)?;
     let accepted_blocks = failing.map_or(blocks, |bad| bad - lba);
-    let accepted = &payload[..accepted_blocks as usize * SECTOR_BYTES];
+    let accepted = &payload[..accepted_blocks as usize * BLOCK_SIZE];
     match pacing {
         Some(rate) => {
             if !buffer.fits(accepted.len()) {
@@ -190,7 +191,7 @@ pub(crate) fn read(
     if blocks == 0 {
         return Ok(good(0));
     }
-    let length = blocks as usize * SECTOR_BYTES;
+    let length = blocks as usize * BLOCK_SIZE;
     let buf = match data {
         DataTransfer::FromDevice(buf) if buf.len() >= length => &mut buf[..length],
         _ => return Err(sense::INVALID_FIELD_IN_CDB),
@@ -207,7 +208,7 @@ pub(crate) fn read(
         failure = Some(sense::UNRECOVERED_READ_ERROR.at(bad));
     }
     let medium = core.need_medium()?;
-    let good_bytes = readable as usize * SECTOR_BYTES;
+    let good_bytes = readable as usize * BLOCK_SIZE;
     if let Err(e) = medium.load(lba, &mut buf[..good_bytes]) {
         return Ok(io_failure(e));
     }

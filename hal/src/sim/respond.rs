@@ -7,14 +7,15 @@
 //! Replies are built as bytes from the MMC tables (`mmc.md` part 1), then cut to the
 //! allocation length.
 
-use crate::mmc::MediaFamily;
-use crate::scsi::{Completion, DataTransfer, TransportError};
+use crate::mmc::{BLOCK_SIZE, MediaFamily};
+use crate::scsi::{DataTransfer, TransportError};
 
+use super::core::{Core, MediaEvent};
 use super::features;
 use super::medium::{CapacityType, DiscStatus, Kind, TrackView};
 use super::pages::{Capabilities, WriteParameters};
+use super::reply::{Step, be16, be32, check, good, send};
 use super::sense::{self, Sense};
-use super::{Core, MediaEvent, Step};
 
 /// The commands the drive knows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -120,41 +121,6 @@ impl Command {
     }
 }
 
-pub(crate) fn be16(bytes: &[u8]) -> u16 {
-    u16::from_be_bytes([bytes[0], bytes[1]])
-}
-
-pub(crate) fn be24(bytes: &[u8]) -> u32 {
-    u32::from_be_bytes([0, bytes[0], bytes[1], bytes[2]])
-}
-
-pub(crate) fn be32(bytes: &[u8]) -> u32 {
-    u32::from_be_bytes([bytes[0], bytes[1], bytes[2], bytes[3]])
-}
-
-/// A CHECK CONDITION step.
-pub(crate) fn check(sense: Sense) -> Step {
-    Step::Done(Completion::check_condition(sense.to_fixed().to_vec()))
-}
-
-/// A GOOD step that moved `transferred` bytes.
-pub(crate) fn good(transferred: usize) -> Step {
-    Step::Done(Completion::good(transferred))
-}
-
-/// Sends `reply`, cut to the allocation length and the host's buffer.
-pub(crate) fn send(data: &mut DataTransfer<'_>, reply: &[u8], allocation: usize) -> Step {
-    let sent = match data {
-        DataTransfer::FromDevice(buf) => {
-            let n = reply.len().min(allocation).min(buf.len());
-            buf[..n].copy_from_slice(&reply[..n]);
-            n
-        }
-        _ => 0,
-    };
-    good(sent)
-}
-
 /// Runs one command.
 pub(crate) fn handle(core: &mut Core, cdb: &[u8], data: &mut DataTransfer<'_>) -> Step {
     if let Err(e) = core.settle() {
@@ -216,7 +182,7 @@ fn respond(
             let medium = core.need_medium()?;
             let mut reply = [0u8; 8];
             reply[0..4].copy_from_slice(&medium.read_capacity_last_lba().to_be_bytes());
-            reply[4..8].copy_from_slice(&2048u32.to_be_bytes());
+            reply[4..8].copy_from_slice(&(BLOCK_SIZE as u32).to_be_bytes());
             Ok(send(data, &reply, 8))
         }
         Command::ReadFormatCapacities => format_capacities(core, cdb, data),
@@ -234,7 +200,7 @@ fn respond(
         }
         Command::ReadBufferCapacity => {
             let blocks = cdb[1] & 1 == 1;
-            let unit = if blocks { 2048 } else { 1 };
+            let unit = if blocks { BLOCK_SIZE } else { 1 };
             let mut reply = [0u8; 12];
             reply[1] = 0x0a;
             reply[3] = u8::from(blocks);
@@ -273,7 +239,7 @@ fn request_sense(core: &mut Core, cdb: &[u8], data: &mut DataTransfer<'_>) -> Re
         sense::BECOMING_READY
     } else if let Err(missing) = core.need_medium() {
         missing
-    } else if let Some((done, super::BackgroundFormat::Running)) =
+    } else if let Some((done, super::medium::BackgroundFormat::Running)) =
         core.loaded().and_then(|m| m.background_format())
     {
         let total = core.loaded().map_or(1, |m| m.capacity());
@@ -382,9 +348,9 @@ fn disc_information(core: &Core, cdb: &[u8], data: &mut DataTransfer<'_>) -> Res
     reply[11] = (last >> 8) as u8;
     let background = match medium.background_format() {
         None => 0,
-        Some((_, super::BackgroundFormat::Suspended)) => 1,
-        Some((_, super::BackgroundFormat::Running)) => 2,
-        Some((_, super::BackgroundFormat::Complete)) => 3,
+        Some((_, super::medium::BackgroundFormat::Suspended)) => 1,
+        Some((_, super::medium::BackgroundFormat::Running)) => 2,
+        Some((_, super::medium::BackgroundFormat::Complete)) => 3,
     };
     reply[7] = 0x20 | background; // URU: unrestricted use
     reply[8] = 0x00;
@@ -469,7 +435,7 @@ fn format_capacities(core: &Core, cdb: &[u8], data: &mut DataTransfer<'_>) -> Re
     reply[3] = (8 * (1 + offers.len())) as u8;
     reply.extend_from_slice(&blocks.to_be_bytes());
     reply.push(kind as u8);
-    reply.extend_from_slice(&2048u32.to_be_bytes()[1..]);
+    reply.extend_from_slice(&(BLOCK_SIZE as u32).to_be_bytes()[1..]);
     for (blocks, format_type, tdp) in offers {
         reply.extend_from_slice(&blocks.to_be_bytes());
         reply.push(format_type << 2);

@@ -71,131 +71,205 @@ fn finalized(rig: &mut Rig) -> DiscStatus {
     rig.drive.media().unwrap().status
 }
 
-#[test]
-fn dvd_plus_r_is_written_sequentially_and_finalized() {
-    let mut rig = burn_and_check(
-        Profile::DvdPlusR,
-        &BurnOptions::default(),
-        Method::DvdPlusR { dual_layer: false },
-        &[
-            "PREVENT",
-            "SET STREAMING",
-            "WRITE(10)",
-            "SYNC immed",
-            "SYNC",
-            "CLOSE 001",
-            "CLOSE 110",
-            "ALLOW",
-        ],
-    );
-    assert_eq!(finalized(&mut rig), DiscStatus::Complete);
+/// DVD+R and BD-R: written at the next writable address, the track and session closed, then
+/// the disc finalized (CLOSE function 110b).
+const SEQUENTIAL_FINALIZED: &[&str] = &[
+    "PREVENT",
+    "SET STREAMING",
+    "WRITE(10)",
+    "SYNC immed",
+    "SYNC",
+    "CLOSE 001",
+    "CLOSE 110",
+    "ALLOW",
+];
+
+/// DVD-R, DVD-R DL and a blank DVD-RW: page 05h for incremental recording, then track and
+/// session closed.
+const DVD_MINUS_INCREMENTAL: &[&str] = &[
+    "PREVENT",
+    "SET STREAMING",
+    "MODE SELECT",
+    "WRITE(10)",
+    "SYNC immed",
+    "SYNC",
+    "CLOSE 001",
+    "CLOSE 010",
+    "ALLOW",
+];
+
+/// A fresh medium of one profile: how it must be burnt, and what it must be afterwards.
+struct Fresh {
+    what: &'static str,
+    profile: Profile,
+    options: BurnOptions,
+    method: Method,
+    actions: &'static [&'static str],
+    /// The disc status after the burn, where the medium has one to check.
+    after: Option<DiscStatus>,
 }
 
+/// Every medium, fresh: the method the plan chooses, the command sequence, the bytes on the
+/// medium, the read-back, and the disc it leaves (finalized unless told not to).
 #[test]
-fn dvd_plus_r_dl_finalizes_with_minimal_radius() {
-    let mut rig = burn_and_check(
-        Profile::DvdPlusRDualLayer,
-        &BurnOptions::default(),
-        Method::DvdPlusR { dual_layer: true },
-        &[
-            "PREVENT",
-            "SET STREAMING",
-            "WRITE(10)",
-            "SYNC immed",
-            "SYNC",
-            "CLOSE 001",
-            "CLOSE 101",
-            "ALLOW",
-        ],
-    );
-    assert_eq!(finalized(&mut rig), DiscStatus::Complete);
-}
-
-#[test]
-fn dvd_plus_r_without_finalize_stays_appendable() {
-    let options = BurnOptions {
-        finalize: false,
-        ..BurnOptions::default()
-    };
-    let mut rig = burn_and_check(
-        Profile::DvdPlusR,
-        &options,
-        Method::DvdPlusR { dual_layer: false },
-        &[
-            "PREVENT",
-            "SET STREAMING",
-            "WRITE(10)",
-            "SYNC immed",
-            "SYNC",
-            "CLOSE 001",
-            "CLOSE 010",
-            "ALLOW",
-        ],
-    );
-    assert_eq!(finalized(&mut rig), DiscStatus::Appendable);
-}
-
-#[test]
-fn dvd_minus_r_is_written_incrementally() {
-    let mut rig = burn_and_check(
-        Profile::DvdRSequential,
-        &BurnOptions::default(),
-        Method::DvdMinusIncremental,
-        &[
-            "PREVENT",
-            "SET STREAMING",
-            "MODE SELECT",
-            "WRITE(10)",
-            "SYNC immed",
-            "SYNC",
-            "CLOSE 001",
-            "CLOSE 010",
-            "ALLOW",
-        ],
-    );
-    assert_eq!(finalized(&mut rig), DiscStatus::Complete);
-}
-
-#[test]
-fn dvd_minus_r_dl_is_written_incrementally() {
-    let mut rig = burn_and_check(
-        Profile::DvdRDualLayerSequential,
-        &BurnOptions::default(),
-        Method::DvdMinusIncremental,
-        &[
-            "PREVENT",
-            "SET STREAMING",
-            "MODE SELECT",
-            "WRITE(10)",
-            "SYNC immed",
-            "SYNC",
-            "CLOSE 001",
-            "CLOSE 010",
-            "ALLOW",
-        ],
-    );
-    assert_eq!(finalized(&mut rig), DiscStatus::Complete);
-}
-
-#[test]
-fn blank_dvd_minus_rw_is_written_incrementally() {
-    let mut rig = burn_and_check(
-        Profile::DvdRwSequential,
-        &BurnOptions::default(),
-        Method::DvdMinusIncremental,
-        &[
-            "PREVENT",
-            "SET STREAMING",
-            "MODE SELECT",
-            "WRITE(10)",
-            "SYNC immed",
-            "SYNC",
-            "CLOSE 001",
-            "CLOSE 010",
-            "ALLOW",
-        ],
-    );
-    assert_eq!(finalized(&mut rig), DiscStatus::Complete);
+fn every_fresh_medium_is_burnt_with_its_method_and_sequence() {
+    let cases = [
+        Fresh {
+            what: "DVD+R: written sequentially and finalized",
+            profile: Profile::DvdPlusR,
+            options: BurnOptions::default(),
+            method: Method::DvdPlusR { dual_layer: false },
+            actions: SEQUENTIAL_FINALIZED,
+            after: Some(DiscStatus::Complete),
+        },
+        Fresh {
+            what: "DVD+R DL: finalized with the minimal radius",
+            profile: Profile::DvdPlusRDualLayer,
+            options: BurnOptions::default(),
+            method: Method::DvdPlusR { dual_layer: true },
+            actions: &[
+                "PREVENT",
+                "SET STREAMING",
+                "WRITE(10)",
+                "SYNC immed",
+                "SYNC",
+                "CLOSE 001",
+                "CLOSE 101",
+                "ALLOW",
+            ],
+            after: Some(DiscStatus::Complete),
+        },
+        Fresh {
+            what: "DVD+R without finalizing: stays appendable",
+            profile: Profile::DvdPlusR,
+            options: BurnOptions {
+                finalize: false,
+                ..BurnOptions::default()
+            },
+            method: Method::DvdPlusR { dual_layer: false },
+            actions: &[
+                "PREVENT",
+                "SET STREAMING",
+                "WRITE(10)",
+                "SYNC immed",
+                "SYNC",
+                "CLOSE 001",
+                "CLOSE 010",
+                "ALLOW",
+            ],
+            after: Some(DiscStatus::Appendable),
+        },
+        Fresh {
+            what: "DVD-R: written incrementally",
+            profile: Profile::DvdRSequential,
+            options: BurnOptions::default(),
+            method: Method::DvdMinusIncremental,
+            actions: DVD_MINUS_INCREMENTAL,
+            after: Some(DiscStatus::Complete),
+        },
+        Fresh {
+            what: "DVD-R DL: written incrementally",
+            profile: Profile::DvdRDualLayerSequential,
+            options: BurnOptions::default(),
+            method: Method::DvdMinusIncremental,
+            actions: DVD_MINUS_INCREMENTAL,
+            after: Some(DiscStatus::Complete),
+        },
+        Fresh {
+            what: "a blank DVD-RW: written incrementally",
+            profile: Profile::DvdRwSequential,
+            options: BurnOptions::default(),
+            method: Method::DvdMinusIncremental,
+            actions: DVD_MINUS_INCREMENTAL,
+            after: Some(DiscStatus::Complete),
+        },
+        Fresh {
+            what: "a blank DVD+RW: formatted in the background and written at once",
+            profile: Profile::DvdPlusRw,
+            // Unpaced, SimDrive's background format is done before writing ends; the lead-out is
+            // written all the same, as growisofs does, so DVD-ROM drives read the disc.
+            options: BurnOptions::default(),
+            method: Method::DvdPlusRw,
+            actions: &[
+                "PREVENT",
+                "FORMAT",
+                "SET STREAMING",
+                "WRITE(10)",
+                "SYNC immed",
+                "SYNC",
+                "CLOSE 010",
+                "ALLOW",
+            ],
+            after: None,
+        },
+        Fresh {
+            what: "DVD-RW restricted overwrite: overwritten from block zero",
+            profile: Profile::DvdRwRestrictedOverwrite,
+            options: BurnOptions::default(),
+            method: Method::DvdRwOverwrite,
+            actions: &[
+                "PREVENT",
+                "SET STREAMING",
+                "WRITE(10)",
+                "SYNC immed",
+                "SYNC",
+                "ALLOW",
+            ],
+            after: None,
+        },
+        Fresh {
+            what: "BD-R: written unformatted and finalized",
+            profile: Profile::BdRSequential,
+            options: BurnOptions::default(),
+            method: Method::BdR,
+            actions: SEQUENTIAL_FINALIZED,
+            after: Some(DiscStatus::Complete),
+        },
+        Fresh {
+            what: "BD-R with spares: formatted first",
+            profile: Profile::BdRSequential,
+            options: BurnOptions {
+                bd_r_spares: true,
+                ..BurnOptions::default()
+            },
+            method: Method::BdR,
+            actions: &[
+                "PREVENT",
+                "FORMAT",
+                "SET STREAMING",
+                "WRITE(10)",
+                "SYNC immed",
+                "SYNC",
+                "CLOSE 001",
+                "CLOSE 110",
+                "ALLOW",
+            ],
+            after: Some(DiscStatus::Complete),
+        },
+        Fresh {
+            what: "CD-R: written track at once",
+            profile: Profile::CdR,
+            options: BurnOptions::default(),
+            method: Method::CdTrackAtOnce,
+            actions: &[
+                "PREVENT",
+                "SET CD SPEED",
+                "MODE SELECT",
+                "WRITE(10)",
+                "SYNC immed",
+                "SYNC",
+                "CLOSE 010",
+                "ALLOW",
+            ],
+            after: Some(DiscStatus::Complete),
+        },
+    ];
+    for case in cases {
+        let mut rig = burn_and_check(case.profile, &case.options, case.method, case.actions);
+        if let Some(status) = case.after {
+            assert_eq!(finalized(&mut rig), status, "{}", case.what);
+        }
+    }
 }
 
 #[test]
@@ -241,27 +315,6 @@ fn a_used_dvd_minus_rw_is_blanked_only_when_allowed_then_written_disc_at_once() 
     assert_eq!(finalized(&mut rig), DiscStatus::Complete);
     let (read, _) = rig.read_back(BLOCKS as u64);
     assert!(read == data);
-}
-
-#[test]
-fn blank_dvd_plus_rw_is_formatted_in_the_background_and_written_at_once() {
-    // Unpaced, SimDrive's background format is done before writing ends; the lead-out is
-    // written all the same, as growisofs does, so DVD-ROM drives read the disc.
-    burn_and_check(
-        Profile::DvdPlusRw,
-        &BurnOptions::default(),
-        Method::DvdPlusRw,
-        &[
-            "PREVENT",
-            "FORMAT",
-            "SET STREAMING",
-            "WRITE(10)",
-            "SYNC immed",
-            "SYNC",
-            "CLOSE 010",
-            "ALLOW",
-        ],
-    );
 }
 
 #[test]
@@ -330,67 +383,6 @@ fn a_dvd_plus_rw_holding_a_filesystem_is_overwritten_only_when_allowed() {
 }
 
 #[test]
-fn dvd_minus_rw_restricted_overwrite_is_overwritten_from_block_zero() {
-    burn_and_check(
-        Profile::DvdRwRestrictedOverwrite,
-        &BurnOptions::default(),
-        Method::DvdRwOverwrite,
-        &[
-            "PREVENT",
-            "SET STREAMING",
-            "WRITE(10)",
-            "SYNC immed",
-            "SYNC",
-            "ALLOW",
-        ],
-    );
-}
-
-#[test]
-fn bd_r_is_written_unformatted_and_finalized() {
-    let mut rig = burn_and_check(
-        Profile::BdRSequential,
-        &BurnOptions::default(),
-        Method::BdR,
-        &[
-            "PREVENT",
-            "SET STREAMING",
-            "WRITE(10)",
-            "SYNC immed",
-            "SYNC",
-            "CLOSE 001",
-            "CLOSE 110",
-            "ALLOW",
-        ],
-    );
-    assert_eq!(finalized(&mut rig), DiscStatus::Complete);
-}
-
-#[test]
-fn bd_r_with_spares_is_formatted_first() {
-    let mut rig = burn_and_check(
-        Profile::BdRSequential,
-        &BurnOptions {
-            bd_r_spares: true,
-            ..BurnOptions::default()
-        },
-        Method::BdR,
-        &[
-            "PREVENT",
-            "FORMAT",
-            "SET STREAMING",
-            "WRITE(10)",
-            "SYNC immed",
-            "SYNC",
-            "CLOSE 001",
-            "CLOSE 110",
-            "ALLOW",
-        ],
-    );
-    assert_eq!(finalized(&mut rig), DiscStatus::Complete);
-}
-
-#[test]
 fn bd_re_is_formatted_when_needed_and_written_streaming() {
     let mut rig = burn_and_check(
         Profile::BdRe,
@@ -429,26 +421,6 @@ fn bd_re_is_formatted_when_needed_and_written_streaming() {
             "ALLOW"
         ]
     );
-}
-
-#[test]
-fn cd_r_is_written_track_at_once() {
-    let mut rig = burn_and_check(
-        Profile::CdR,
-        &BurnOptions::default(),
-        Method::CdTrackAtOnce,
-        &[
-            "PREVENT",
-            "SET CD SPEED",
-            "MODE SELECT",
-            "WRITE(10)",
-            "SYNC immed",
-            "SYNC",
-            "CLOSE 010",
-            "ALLOW",
-        ],
-    );
-    assert_eq!(finalized(&mut rig), DiscStatus::Complete);
 }
 
 #[test]

@@ -17,7 +17,7 @@
 use std::collections::HashMap;
 
 use super::entry::{EntryKind, LinkIdentity, SourceEntry};
-use super::manifest;
+use super::manifest::{self, MANIFEST_NAME};
 use super::names;
 use super::records::{self, BLOCK, MAX_EXTENT_BYTES, UnixSeconds};
 
@@ -26,8 +26,6 @@ const FIRST_DESCRIPTOR_LBA: u64 = 16;
 /// Zero blocks after the last file, counted in the volume size, as xorriso and genisoimage
 /// add by default: they keep Linux's read-ahead away from the end of a TAO-written CD track.
 pub const DEFAULT_PAD_BLOCKS: u64 = 150;
-/// The name of the manifest at the disc's root.
-pub const MANIFEST_NAME: &str = "SHA256SUMS";
 /// Longest Rock Ridge name we accept, in bytes (Linux's NAME_MAX).
 pub const NAME_MAX: usize = 255;
 /// Longest symlink target we accept, in bytes: libisofs (xorriso) refuses to load a whole
@@ -117,9 +115,12 @@ pub enum LayoutError {
     TooManyBlocks { blocks: u64 },
 }
 
-/// The region a block belongs to, to name what a bad sector damaged.
+/// What a block of our own image holds when no file owns it, to name what a bad sector
+/// damaged in more detail than "the filesystem structures". Which file owns a block is the
+/// region map's answer ([`super::regions::RegionMap::of_layout`]), the one model of block
+/// ownership; this only refines the blocks it leaves to the structures.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum BlockOwner {
+pub enum Structure {
     SystemArea,
     VolumeDescriptors,
     /// A directory of the ISO/Rock Ridge tree, or its continuation blocks.
@@ -133,14 +134,7 @@ pub enum BlockOwner {
     PathTable,
     /// The shared zero block that empty files and symlinks point at.
     EmptyFiles,
-    /// Data of a file; `path` is its first name (hard links share the data).
-    File {
-        path: Vec<u8>,
-    },
-    Manifest,
     Padding,
-    /// Past the end of the image.
-    BeyondImage,
 }
 
 /// One extent of a file: where it starts and how many bytes it holds.
@@ -918,35 +912,27 @@ impl Layout {
         (0..self.data.len() as u32).map(move |data| DataFileRef { layout: self, data })
     }
 
-    /// What the block at `lba` holds.
-    pub fn owner_of_block(&self, lba: u64) -> BlockOwner {
+    /// The structure the block at `lba` holds, or `None` for a block of file data (the
+    /// region map names its file) and past the end of the image.
+    pub fn structure_at(&self, lba: u64) -> Option<Structure> {
+        if lba >= self.total_blocks {
+            return None;
+        }
         if lba < FIRST_DESCRIPTOR_LBA {
-            return BlockOwner::SystemArea;
+            return Some(Structure::SystemArea);
         }
         if lba < FIRST_DESCRIPTOR_LBA + 3 {
-            return BlockOwner::VolumeDescriptors;
-        }
-        if lba >= self.total_blocks {
-            return BlockOwner::BeyondImage;
+            return Some(Structure::VolumeDescriptors);
         }
         if lba >= self.padding_lba {
-            return BlockOwner::Padding;
+            return Some(Structure::Padding);
         }
         if lba == self.zero_block_lba {
-            return BlockOwner::EmptyFiles;
+            return Some(Structure::EmptyFiles);
         }
         if lba > self.zero_block_lba {
-            let index = self
-                .data
-                .partition_point(|f| f.lba <= lba)
-                .saturating_sub(1);
-            let file = &self.data[index];
-            if Some(index as u32) == self.manifest {
-                return BlockOwner::Manifest;
-            }
-            return BlockOwner::File {
-                path: self.node_path(file.names[0]),
-            };
+            // Files follow the zero block back to back, up to the padding.
+            return None;
         }
         let path_tables = [
             (self.iso_path_table_lba, self.iso_path_table_bytes),
@@ -956,7 +942,7 @@ impl Layout {
             .iter()
             .any(|&(start, bytes)| lba >= start && lba < start + 2 * blocks_for(bytes))
         {
-            return BlockOwner::PathTable;
+            return Some(Structure::PathTable);
         }
         if lba < self.iso_path_table_lba {
             let index = self
@@ -964,17 +950,17 @@ impl Layout {
                 .partition_point(|&d| self.dirs[d as usize].iso_lba <= lba)
                 .saturating_sub(1);
             let node = self.dirs[self.iso_dir_order[index] as usize].node;
-            return BlockOwner::Directory {
+            return Some(Structure::Directory {
                 path: self.node_path(node),
-            };
+            });
         }
         let index = self
             .joliet_dir_order
             .partition_point(|&d| self.dirs[d as usize].joliet_lba <= lba)
             .saturating_sub(1);
         let node = self.dirs[self.joliet_dir_order[index] as usize].node;
-        BlockOwner::JolietDirectory {
+        Some(Structure::JolietDirectory {
             path: self.node_path(node),
-        }
+        })
     }
 }

@@ -5,8 +5,36 @@
 //!
 //! Its size depends only on the paths, so the layout knows it before any file is read; its
 //! contents are produced last, from the hashes the stream computed on the way.
+//!
+//! The format is owned here, both ways: [`push_line`] writes a line with GNU's escaping, and
+//! [`parse_manifest`] reads what `sha256sum` (and so `sha256sum -c`) accepts, for checking a
+//! disc against the manifest it carries or a copy kept elsewhere.
+
+use crate::digest::{hex_digit, push_hex};
 
 use super::layout::{Layout, NodeKind};
+
+/// The manifest's name at the disc's root.
+pub const MANIFEST_NAME: &str = "SHA256SUMS";
+
+/// One line of a `SHA256SUMS` manifest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ManifestEntry {
+    /// The file's path relative to the disc root, raw bytes.
+    pub path: Vec<u8>,
+    /// Its SHA-256.
+    pub sha256: [u8; 32],
+}
+
+/// A manifest that is not in `sha256sum` format.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the manifest is not in sha256sum format: line {line}: {reason}")]
+pub struct ManifestFormatError {
+    /// 1-based line number.
+    pub line: usize,
+    /// What is wrong.
+    pub reason: &'static str,
+}
 
 /// Whether `sha256sum` escapes this path: it then starts the line with `\` and writes `\\`,
 /// `\n` and `\r` for backslash, newline and carriage return (GNU coreutils 9.x).
@@ -33,15 +61,11 @@ pub fn line_len(path: &[u8]) -> u64 {
 
 /// Appends one manifest line for `path` with digest `sha256`.
 pub fn push_line(out: &mut Vec<u8>, path: &[u8], sha256: &[u8; 32]) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
     let escape = needs_escape(path);
     if escape {
         out.push(b'\\');
     }
-    for byte in sha256 {
-        out.push(HEX[usize::from(byte >> 4)]);
-        out.push(HEX[usize::from(byte & 15)]);
-    }
+    push_hex(out, sha256);
     out.extend_from_slice(b"  ");
     for &byte in path {
         match byte {
@@ -52,6 +76,70 @@ pub fn push_line(out: &mut Vec<u8>, path: &[u8], sha256: &[u8; 32]) {
         }
     }
     out.push(b'\n');
+}
+
+/// Parses `sha256sum` output: `HASH  NAME` or `HASH *NAME` (binary mode), the hash in
+/// either case, with GNU's escaping (a line starting with `\` has `\\`, `\n` and `\r`
+/// escapes in its name). Names are relative to the disc root; a leading `./` is dropped.
+/// Blank lines are skipped.
+pub fn parse_manifest(bytes: &[u8]) -> Result<Vec<ManifestEntry>, ManifestFormatError> {
+    let mut out = Vec::new();
+    for (index, raw) in bytes.split(|&b| b == b'\n').enumerate() {
+        let bad = |reason| ManifestFormatError {
+            line: index + 1,
+            reason,
+        };
+        if raw.is_empty() {
+            continue;
+        }
+        let (escaped, line) = match raw.strip_prefix(b"\\") {
+            Some(rest) => (true, rest),
+            None => (false, raw),
+        };
+        if line.len() < 66 {
+            return Err(bad("too short for a SHA-256 and a name"));
+        }
+        let mut sha256 = [0u8; 32];
+        for (byte, pair) in sha256.iter_mut().zip(line[..64].chunks(2)) {
+            let digit = |c: u8| hex_digit(c).ok_or(bad("the hash is not 64 hexadecimal digits"));
+            *byte = (digit(pair[0])? << 4) | digit(pair[1])?;
+        }
+        if line[64] != b' ' || !(line[65] == b' ' || line[65] == b'*') {
+            return Err(bad(
+                "the hash must be followed by two spaces (or a space and *)",
+            ));
+        }
+        let name = &line[66..];
+        let mut path = if escaped {
+            unescape(name).ok_or(bad("a bad \\ escape in the name"))?
+        } else {
+            name.to_vec()
+        };
+        if path.starts_with(b"./") {
+            path.drain(..2);
+        }
+        out.push(ManifestEntry { path, sha256 });
+    }
+    Ok(out)
+}
+
+/// Undoes [`push_line`]'s escaping of a name; `None` for an escape GNU never writes.
+fn unescape(name: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(name.len());
+    let mut bytes = name.iter();
+    while let Some(&b) = bytes.next() {
+        if b != b'\\' {
+            out.push(b);
+            continue;
+        }
+        out.push(match bytes.next()? {
+            b'\\' => b'\\',
+            b'n' => b'\n',
+            b'r' => b'\r',
+            _ => return None,
+        });
+    }
+    Some(out)
 }
 
 /// The file nodes the manifest lists, in tree order: depth-first, each directory's entries
@@ -137,5 +225,62 @@ mod tests {
             .map(|p| line_len(p) as usize)
             .sum();
         assert_eq!(sizes, out.len());
+    }
+
+    #[test]
+    fn what_push_line_writes_parses_back() {
+        let names: [&[u8]; 5] = [
+            b"dir/plain.txt",
+            b"new\nline",
+            b"back\\slash",
+            b"a\rb",
+            b"x\\\n",
+        ];
+        let mut out = Vec::new();
+        for (i, name) in names.iter().enumerate() {
+            push_line(&mut out, name, &[i as u8; 32]);
+        }
+        let parsed = parse_manifest(&out).unwrap();
+        let back: Vec<(&[u8], [u8; 32])> = parsed
+            .iter()
+            .map(|e| (e.path.as_slice(), e.sha256))
+            .collect();
+        let want: Vec<(&[u8], [u8; 32])> = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (*n, [i as u8; 32]))
+            .collect();
+        assert_eq!(back, want);
+    }
+
+    #[test]
+    fn manifests_parse_as_sha256sum_writes_them() {
+        let text = b"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855  empty\n\
+\\e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855  new\\nline\\\\back\n\
+E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855 *./dir/bin\n\n";
+        let parsed = parse_manifest(text).unwrap();
+        let names: Vec<&[u8]> = parsed.iter().map(|e| e.path.as_slice()).collect();
+        assert_eq!(
+            names,
+            vec![b"empty".as_slice(), b"new\nline\\back", b"dir/bin"]
+        );
+        assert_eq!(parsed[2].sha256[0], 0xe3);
+    }
+
+    #[test]
+    fn malformed_lines_name_their_line_and_fault() {
+        let hash = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+        let cases: [(String, usize, &str); 5] = [
+            ("abc  file\n".to_string(), 1, "too short"),
+            (format!("{}g  x\n", &hash[..63]), 1, "hexadecimal"),
+            (format!("{hash}  ok\n{hash}\tx\n"), 2, "two spaces"),
+            (format!("\\{hash}  bad\\q\n"), 1, "escape"),
+            (format!("\n\n{hash} -x\n"), 3, "two spaces"),
+        ];
+        for (text, line, reason) in cases {
+            let err = parse_manifest(text.as_bytes()).unwrap_err();
+            assert_eq!(err.line, line, "{text:?}: {err}");
+            assert!(err.reason.contains(reason), "{text:?}: {err}");
+        }
     }
 }

@@ -4,16 +4,20 @@
 //! The modules follow the data: `entry` (what the tree holds) -> `names` and `susp` (how each
 //! entry is named and described) -> `records` (the byte encoders) -> `layout` (where
 //! everything goes) -> `directories` (the metadata's bytes) -> `stream` (the image's bytes,
-//! hashed on the way) and `manifest` (`SHA256SUMS`); `reader` goes the other way.
+//! hashed on the way) and `manifest` (`SHA256SUMS`, written and parsed); `reader` goes the
+//! other way (with `extract` writing a read tree onto disk), and `regions` says which file
+//! owns which block of either.
 //! docs/iso9660.md explains the choices.
 
 mod directories;
 pub mod entry;
+mod extract;
 pub mod layout;
 pub mod manifest;
 pub mod names;
 pub mod reader;
 pub mod records;
+pub mod regions;
 pub mod source;
 pub mod stream;
 pub mod susp;
@@ -23,11 +27,15 @@ pub use entry::{
     scan_tree_each, scan_tree_with,
 };
 pub use layout::{
-    BlockOwner, DataFileRef, DirectoryCost, Extent, FileOrigin, GeneratedFile, ImageOptions,
-    Layout, LayoutError, MANIFEST_NAME, PlannedFile,
+    DataFileRef, DirectoryCost, Extent, FileOrigin, GeneratedFile, ImageOptions, Layout,
+    LayoutError, PlannedFile, Structure,
 };
+pub use manifest::{MANIFEST_NAME, ManifestEntry, ManifestFormatError, parse_manifest};
 pub use reader::{FileReader, IsoEntry, IsoEntryKind, IsoImage, ReadError, TreeKind, VolumeInfo};
 pub use records::BLOCK;
+pub use regions::{
+    Owner, OwnerRef, Region, RegionError, RegionHasher, RegionHashes, RegionMap, owners_of,
+};
 pub use source::{FileSource, TreeSource, open_range};
 pub use stream::{FileDigest, ImageDigest, ImageStream, StreamError};
 

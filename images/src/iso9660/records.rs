@@ -8,7 +8,7 @@
 /// One logical block (sector) of the image.
 pub const BLOCK: u64 = 2048;
 /// The same, as a `usize` for buffer arithmetic.
-pub const BLOCK_USIZE: usize = 2048;
+pub const BLOCK_USIZE: usize = BLOCK as usize;
 /// The largest extent a non-final record of a multi-extent file may describe: the largest
 /// multiple of the block size that fits a 32-bit length (readers map blocks with `len >> 11`).
 pub const MAX_EXTENT_BYTES: u64 = 0xFFFF_F800;

@@ -60,6 +60,8 @@ pub enum StreamError {
 pub struct FileDigest {
     /// The path on the disc (every name of a hard-linked file has its own entry).
     pub path: Vec<u8>,
+    /// The file's size in bytes.
+    pub size: u64,
     pub sha256: [u8; 32],
 }
 
@@ -84,7 +86,7 @@ impl ImageDigest {
         }
     }
 
-    /// Every file name on the disc with its SHA-256 (each name of a hard-linked file,
+    /// Every file name on the disc with its size and SHA-256 (each name of a hard-linked file,
     /// generated files and the manifest included), in the layout's data order.
     pub fn files(&self) -> impl Iterator<Item = FileDigest> + '_ {
         self.layout
@@ -94,6 +96,7 @@ impl ImageDigest {
             .flat_map(move |(file, sha256)| {
                 file.names.iter().map(move |&name| FileDigest {
                     path: self.layout.node_path(name),
+                    size: file.size,
                     sha256: *sha256,
                 })
             })

@@ -2,17 +2,17 @@
 //! an image file onto the disc in the drive, then read every byte back.
 
 use std::path::PathBuf;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{Result, bail};
-use burnstation::job::{self, JobOptions, Source};
-use burnstation_hal::cancel::Cancel;
-use burnstation_hal::drive::{BurnOptions, SpeedRequest};
-use burnstation_hal::ring::DEFAULT_RING_BYTES;
+use burnstation::pipeline::{self, PipelineOptions, Source};
+use burnstation_hal::{BurnOptions, DEFAULT_RING_BYTES, SpeedRequest};
+use burnstation_images::digest::hex;
+use burnstation_images::iso9660::BLOCK;
 
 use super::device::DeviceArg;
+use super::interrupt::cancel_on_interrupt;
 use super::progress::Progress;
-use burnstation::regions::hex;
+use super::{Verdict, unix_now};
 
 /// Arguments of `burnstation burn`.
 #[derive(Debug, clap::Args)]
@@ -49,8 +49,8 @@ pub struct BurnArgs {
     pub buffer: usize,
 }
 
-/// Burns, verifies, and reports.
-pub fn run(args: BurnArgs) -> Result<()> {
+/// Burns, verifies, and reports; a disc that fails verification is [`Verdict::Damaged`].
+pub fn run(args: BurnArgs) -> Result<Verdict> {
     if let Some(speed) = args.speed
         && !(speed > 0.0 && speed <= 64.0)
     {
@@ -66,7 +66,7 @@ pub fn run(args: BurnArgs) -> Result<()> {
         );
     }
     let source = Source::from_path(&args.source);
-    let options = JobOptions {
+    let options = PipelineOptions {
         burn: BurnOptions {
             finalize: !args.no_finalize,
             speed: args.speed.map_or(SpeedRequest::Max, SpeedRequest::Times),
@@ -74,15 +74,15 @@ pub fn run(args: BurnArgs) -> Result<()> {
             bd_r_spares: args.bd_r_spares,
         },
         volume_id: args.volume_id,
-        volume_time: args.volume_time.unwrap_or_else(now),
+        volume_time: args.volume_time.unwrap_or_else(unix_now),
         ring_bytes: args.buffer << 20,
         verify: !args.no_verify,
-        ..JobOptions::default()
+        ..PipelineOptions::default()
     };
     let mut drive = args.device.open()?;
     let cancel = cancel_on_interrupt();
     let mut progress = Progress::new();
-    let outcome = job::burn_and_verify(
+    let outcome = pipeline::burn_and_verify(
         &mut drive,
         &source,
         &options,
@@ -95,7 +95,7 @@ pub fn run(args: BurnArgs) -> Result<()> {
     let burn = &outcome.burn;
     let seconds = burn.writing_time.as_secs_f64().max(0.001);
     let family = burn.plan.family();
-    let rate = burn.plan.written_blocks as f64 * 2048.0 / seconds;
+    let rate = (burn.plan.written_blocks * BLOCK) as f64 / seconds;
     println!(
         "burnt {} MB onto the {} in {:.0} s (average {:.1}x, {:.1} MB/s; {} s in all)",
         outcome.image_bytes / 1_000_000,
@@ -114,41 +114,11 @@ pub fn run(args: BurnArgs) -> Result<()> {
             println!(
                 "not verified (--no-verify): check it with `burnstation verify` before trusting it"
             );
-            Ok(())
+            Ok(Verdict::Done)
         }
         Some(report) => {
             println!("{report}");
-            if report.passed() {
-                Ok(())
-            } else {
-                bail!("the disc failed verification and must not be counted as a good copy")
-            }
+            Ok(Verdict::of(report))
         }
     }
-}
-
-/// The current time in Unix seconds (0 if the clock is before 1970, as on a board with no
-/// real-time clock before NTP).
-fn now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
-}
-
-/// A cancel flag raised by Ctrl-C, so an interrupted burn stops between two WRITEs, leaves
-/// the drive flushed and the tray unlocked, and says what state the disc is in.
-pub fn cancel_on_interrupt() -> Cancel {
-    let cancel = Cancel::new();
-    let raised = cancel.clone();
-    if let Err(e) = ctrlc::set_handler(move || {
-        eprintln!("\nstopping at the next safe point (interrupt again to kill)...");
-        if raised.is_cancelled() {
-            std::process::exit(130);
-        }
-        raised.cancel();
-    }) {
-        tracing::info!(error = %e, "Ctrl-C will kill the burn instead of stopping it cleanly");
-    }
-    cancel
 }

@@ -2,14 +2,28 @@
 //! (or `/dev/null` to time and hash it), exactly as it would stream onto a disc.
 
 use std::fs::File;
-use std::io::{Read, Write};
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result};
-use burnstation_images::iso9660::{ImageDigest, ImageOptions, ImageStream, Layout, scan_tree};
+use burnstation_images::digest::{for_each_chunk, hex};
+use burnstation_images::iso9660::{
+    BLOCK, ImageDigest, ImageOptions, ImageStream, Layout, scan_tree,
+};
 
-use burnstation::regions::hex;
+use super::unix_now;
+
+/// Why writing the image stopped.
+enum Stopped {
+    Stream(io::Error),
+    Output(io::Error),
+}
+
+impl From<io::Error> for Stopped {
+    fn from(e: io::Error) -> Stopped {
+        Stopped::Stream(e)
+    }
+}
 
 /// Arguments of `burnstation image`.
 #[derive(Debug, clap::Args)]
@@ -33,13 +47,7 @@ pub struct ImageArgs {
 
 /// Plans, streams and writes the image, then prints its size and SHA-256.
 pub fn run(args: ImageArgs) -> Result<()> {
-    let volume_time = match args.volume_time {
-        Some(time) => time,
-        None => SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_secs() as i64)
-            .unwrap_or(0),
-    };
+    let volume_time = args.volume_time.unwrap_or_else(unix_now);
     // The library's errors already say what happened, to which entry, and what to do.
     let entries = scan_tree(&args.src_dir)?;
     let options = ImageOptions {
@@ -52,10 +60,10 @@ pub fn run(args: ImageArgs) -> Result<()> {
     let total = layout.total_bytes();
     let digest = write_image(ImageStream::new(layout, args.src_dir.clone()), &args.output)?;
     println!(
-        "{}: {} bytes ({} blocks of 2048)",
+        "{}: {} bytes ({} blocks of {BLOCK})",
         args.output.display(),
         total,
-        total / 2048
+        total / BLOCK
     );
     println!("sha256 {}", hex(&digest.image_sha256));
     Ok(())
@@ -69,16 +77,20 @@ pub fn write_image(mut stream: ImageStream, path: &Path) -> Result<ImageDigest> 
             path.display()
         )
     })?;
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        let n = match stream.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(anyhow::Error::new(e).context("the image stream stopped")),
-        };
-        out.write_all(&buf[..n])
-            .with_context(|| format!("cannot write {}; check the free space", path.display()))?;
+    let copied = for_each_chunk(&mut stream, |chunk| {
+        out.write_all(chunk).map_err(Stopped::Output)
+    });
+    match copied {
+        Ok(_) => {}
+        Err(Stopped::Stream(e)) => {
+            return Err(anyhow::Error::new(e).context("the image stream stopped"));
+        }
+        Err(Stopped::Output(e)) => {
+            return Err(anyhow::Error::new(e).context(format!(
+                "cannot write {}; check the free space",
+                path.display()
+            )));
+        }
     }
     out.flush()?;
     stream.finish().context("the image stream stopped")

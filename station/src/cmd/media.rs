@@ -3,8 +3,8 @@
 use std::time::Duration;
 
 use anyhow::Result;
-use burnstation_hal::drive::interrupted_burn;
-use burnstation_hal::mmc::disc::{DiscStatus, SessionState};
+use burnstation_hal::interrupted_burn;
+use burnstation_images::iso9660::BLOCK;
 
 use super::device::DeviceArg;
 
@@ -21,31 +21,15 @@ pub fn run(args: MediaArgs) -> Result<()> {
     drive.wait_until_ready(Duration::from_secs(60))?;
     let media = drive.media()?;
     let family = media.profile.family();
-    let mb = |blocks: u64| blocks * 2048 / 1_000_000;
+    let mb = |blocks: u64| blocks * BLOCK / 1_000_000;
     println!("device:           {}", drive.name());
     println!(
         "medium:           {} (profile {:04X}h)",
         media.profile,
         media.profile.number()
     );
-    println!(
-        "status:           {}",
-        match media.status {
-            DiscStatus::Blank => "blank",
-            DiscStatus::Appendable => "appendable (not finalized)",
-            DiscStatus::Complete => "complete (finalized)",
-            DiscStatus::Other => "random access (formatted rewritable)",
-        }
-    );
-    println!(
-        "last session:     {}",
-        match media.last_session {
-            SessionState::Empty => "empty",
-            SessionState::Incomplete => "incomplete (open)",
-            SessionState::Damaged => "reserved or damaged",
-            SessionState::Complete => "complete",
-        }
-    );
+    println!("status:           {}", media.status);
+    println!("last session:     {}", media.last_session);
     println!(
         "erasable:         {}",
         if media.erasable { "yes" } else { "no" }

@@ -8,6 +8,7 @@ pub mod drives;
 pub mod eject;
 pub mod finalize;
 pub mod image;
+pub mod interrupt;
 pub mod ls;
 pub mod media;
 pub mod plan;
@@ -15,7 +16,39 @@ pub mod progress;
 pub mod restore;
 pub mod verify;
 
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use burnstation::verify::VerifyReport;
 use clap::Subcommand;
+
+/// How a command that ran to its end came out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Done, and any disc checked holds what it should.
+    Done,
+    /// A disc was read back and does not hold what it should.
+    Damaged,
+}
+
+/// The current time in Unix seconds (0 if the clock is before 1970, as on a board with no
+/// real-time clock before NTP), the default volume time of an image.
+pub fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+impl Verdict {
+    /// What a verification report means for the exit status.
+    pub fn of(report: &VerifyReport) -> Verdict {
+        if report.passed() {
+            Verdict::Done
+        } else {
+            Verdict::Damaged
+        }
+    }
+}
 
 /// What the command line can do.
 #[derive(Debug, Subcommand)]
@@ -46,19 +79,20 @@ pub enum Command {
 
 impl Command {
     /// Runs the subcommand; its error is reported by `main`.
-    pub fn run(self) -> anyhow::Result<()> {
+    pub fn run(self) -> anyhow::Result<Verdict> {
+        let done = |result: anyhow::Result<()>| result.map(|()| Verdict::Done);
         match self {
-            Command::Drives(args) => drives::run(args),
-            Command::Media(args) => media::run(args),
+            Command::Drives(args) => done(drives::run(args)),
+            Command::Media(args) => done(media::run(args)),
             Command::Burn(args) => burn::run(args),
             Command::Verify(args) => verify::run(args),
-            Command::Finalize(args) => finalize::run(args),
-            Command::Eject(args) => eject::run(args),
-            Command::Image(args) => image::run(args),
-            Command::Ls(args) => ls::run(args),
-            Command::Plan(args) => plan::run(args),
+            Command::Finalize(args) => done(finalize::run(args)),
+            Command::Eject(args) => done(eject::run(args)),
+            Command::Image(args) => done(image::run(args)),
+            Command::Ls(args) => done(ls::run(args)),
+            Command::Plan(args) => done(plan::run(args)),
             Command::Restore(args) => restore::run(args),
-            Command::Catalog(args) => catalog::run(args),
+            Command::Catalog(args) => done(catalog::run(args)),
         }
     }
 }

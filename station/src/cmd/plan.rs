@@ -110,7 +110,7 @@ pub fn run(args: PlanArgs) -> Result<()> {
         &AtomicBool::new(false),
     )?);
     if args.record {
-        let id = catalog.record_set(snapshot_id, &set, &hashes, now())?;
+        let id = catalog.record_set(snapshot_id, &set, &hashes, super::unix_now())?;
         println!("recorded as set {} in the catalogue", id.0);
     }
     if let Some(dir) = &args.write_images {
@@ -131,13 +131,6 @@ fn peak_rss_kib() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     line.split_whitespace().nth(1)?.parse().ok()
-}
-
-fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
 }
 
 fn print_set(set: &DiscSet) {

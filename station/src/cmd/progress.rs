@@ -4,8 +4,9 @@
 use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 
-use burnstation::job::JobEvent;
-use burnstation_hal::drive::{BurnEvent, BurnPhase, ReadProgress, WriteProgress};
+use burnstation::pipeline::PipelineEvent;
+use burnstation_hal::{BurnEvent, BurnPhase, ReadProgress, WriteProgress};
+use burnstation_images::iso9660::BLOCK;
 use indicatif::{ProgressBar, ProgressStyle};
 
 /// How often a plain line is printed when there is no terminal.
@@ -66,11 +67,11 @@ impl Progress {
         }
     }
 
-    /// Shows one event of the job.
-    pub fn event(&mut self, event: JobEvent) {
+    /// Shows one event of the pipeline.
+    pub fn event(&mut self, event: PipelineEvent) {
         match event {
-            JobEvent::Scanning => self.line("reading the tree".to_string()),
-            JobEvent::Planned { plan, files } => {
+            PipelineEvent::Scanning => self.line("reading the tree".to_string()),
+            PipelineEvent::Planned { plan, files } => {
                 let what = if files > 0 {
                     format!("{files} files, ")
                 } else {
@@ -78,7 +79,7 @@ impl Progress {
                 };
                 self.line(format!(
                     "burning {what}{} MB onto a {} ({}{})",
-                    plan.image_blocks * 2048 / 1_000_000,
+                    plan.image_blocks * BLOCK / 1_000_000,
                     plan.profile,
                     plan.method.describe(),
                     if plan.finalize {
@@ -91,9 +92,9 @@ impl Progress {
                     self.line(format!("  {note}"));
                 }
             }
-            JobEvent::Burn(event) => self.burn_event(event),
-            JobEvent::Verifying { bytes } => self.start(bytes, "verifying"),
-            JobEvent::ReadBack(progress) => self.read_progress(progress),
+            PipelineEvent::Burn(event) => self.burn_event(event),
+            PipelineEvent::Verifying { bytes } => self.start(bytes, "verifying"),
+            PipelineEvent::ReadBack(progress) => self.read_progress(progress),
         }
     }
 

@@ -8,9 +8,11 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use burnstation::restore::{IsoDisc, MountedDisc, Restore, RestoreEvent};
 use burnstation_hal::drive::DiscReader;
+
+use super::Verdict;
 
 /// Arguments of `burnstation restore`.
 #[derive(Debug, clap::Args)]
@@ -39,8 +41,9 @@ fn event(e: RestoreEvent) {
     }
 }
 
-/// Restores, prints the report, and fails when anything is missing or damaged.
-pub fn run(args: RestoreArgs) -> Result<()> {
+/// Restores and prints the report: damaged (exit status 1) when anything asked for is
+/// missing or damaged.
+pub fn run(args: RestoreArgs) -> Result<Verdict> {
     let only = args
         .path
         .iter()
@@ -74,9 +77,10 @@ pub fn run(args: RestoreArgs) -> Result<()> {
     let report = restore.finish()?;
     println!("{report}");
     if !report.complete() {
-        bail!("the restore is incomplete: the files above are missing or damaged");
+        eprintln!("burnstation: the restore is incomplete: the files above are missing or damaged");
+        return Ok(Verdict::Damaged);
     }
-    Ok(())
+    Ok(Verdict::Done)
 }
 
 /// Asks for each disc still needed and reads it from the drive.

@@ -4,12 +4,13 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Result, bail};
+use anyhow::Result;
 use burnstation::verify;
-use burnstation_hal::drive::ReadBackOptions;
+use burnstation_hal::ReadBackOptions;
 
-use super::burn::cancel_on_interrupt;
+use super::Verdict;
 use super::device::DeviceArg;
+use super::interrupt::cancel_on_interrupt;
 use super::progress::Progress;
 
 /// Arguments of `burnstation verify`.
@@ -25,8 +26,9 @@ pub struct VerifyArgs {
     pub image: Option<PathBuf>,
 }
 
-/// Verifies and reports; fails when the disc does not hold what it should.
-pub fn run(args: VerifyArgs) -> Result<()> {
+/// Verifies and reports; a disc that does not hold what it should is
+/// [`Verdict::Damaged`].
+pub fn run(args: VerifyArgs) -> Result<Verdict> {
     let mut drive = args.device.open()?;
     let cancel = cancel_on_interrupt();
     let mut progress = Progress::new();
@@ -48,9 +50,5 @@ pub fn run(args: VerifyArgs) -> Result<()> {
     for path in &report.unlisted {
         println!("not in the manifest: /{}", String::from_utf8_lossy(path));
     }
-    if report.passed() {
-        Ok(())
-    } else {
-        bail!("the disc failed verification and must not be counted as a good copy")
-    }
+    Ok(Verdict::of(&report))
 }

@@ -24,6 +24,10 @@
 //! disc that holds a filesystem is refused otherwise, and a write-once disc that is not
 //! blank is always refused. A write-once disc left open by an interrupted burn is reported
 //! as such ([`InterruptedDisc`]) with the choices its medium allows; it is never resumed.
+//!
+//! The plan, its sequences and the waits (`plan`, `write`, `wait`) all work on the types
+//! defined here ([`BurnPlan`], [`BurnError`]...), so they import this module while it
+//! declares them: that parent-and-child pair is the only two-way import here.
 
 mod plan;
 mod wait;
@@ -35,7 +39,7 @@ use std::time::Duration;
 
 pub use plan::{InterruptedChoice, InterruptedDisc, interrupted_burn};
 
-use super::{Drive, DriveError};
+use super::{BLOCK_SIZE, Drive, DriveError};
 use crate::cancel::Cancel;
 use crate::mmc::track::TrackAddress;
 use crate::mmc::write::FormatUnit;
@@ -410,7 +414,7 @@ pub enum BurnError {
         profile: Profile,
     },
     /// The image does not fit.
-    #[error("the image needs {needed} blocks ({} MB) but this {profile} has room for {free} ({} MB): use a larger medium or a smaller tree", .needed * 2048 / 1_000_000, .free * 2048 / 1_000_000)]
+    #[error("the image needs {needed} blocks ({} MB) but this {profile} has room for {free} ({} MB): use a larger medium or a smaller tree", .needed * BLOCK_SIZE as u64 / 1_000_000, .free * BLOCK_SIZE as u64 / 1_000_000)]
     TooLarge {
         /// Blocks the burn writes.
         needed: u64,
@@ -519,6 +523,25 @@ pub enum BurnError {
 }
 
 impl BurnError {
+    /// The image source failed after the drive took every byte `plan` meant to write (a file
+    /// changed while it was read, say): the disc holds a wrong image and must not count as
+    /// good. A write-once disc is spoilt by it; a rewritable one can be burnt again.
+    pub fn source_failed_after_writing(plan: &BurnPlan, source: io::Error) -> BurnError {
+        BurnError::Source {
+            source,
+            after: if plan.profile.is_write_once() {
+                DiscAfterFailure::Spoilt
+            } else {
+                DiscAfterFailure::Rewritable
+            },
+        }
+    }
+
+    /// True when the burn stopped because it was cancelled.
+    pub fn is_cancelled(&self) -> bool {
+        matches!(self, BurnError::Cancelled { .. })
+    }
+
     /// True when the disc was not touched (a refusal before the first write), so the
     /// person can simply fix the cause and try again.
     pub fn disc_untouched(&self) -> bool {

@@ -220,19 +220,7 @@ pub(super) fn plan<T: Transport>(
     }
 
     let write_unit_blocks = family.write_unit_blocks();
-    let mut written_blocks =
-        image_blocks.div_ceil(write_unit_blocks as u64) * write_unit_blocks as u64;
-    if family == MediaFamily::Cd {
-        written_blocks = written_blocks.max(SHORTEST_CD_TRACK);
-    }
     let (start_lba, capacity_blocks) = room(&media, method, preparation);
-    if written_blocks > capacity_blocks {
-        return Err(BurnError::TooLarge {
-            needed: written_blocks,
-            free: capacity_blocks,
-            profile,
-        });
-    }
     let speed_kbytes_per_sec = choose_speed(&media, family, options.speed);
     if let Some(kbps) = speed_kbytes_per_sec {
         notes.push(format!(
@@ -245,21 +233,47 @@ pub(super) fn plan<T: Transport>(
         Method::DvdPlusR { .. } | Method::CdTrackAtOnce => TrackAddress::INVISIBLE,
         _ => TrackAddress::Track(u32::from(media.last_track_in_last_session.max(1))),
     };
-    Ok(BurnPlan {
+    BurnPlan {
         profile,
         method,
         preparation,
         erases_data,
         start_lba,
-        image_blocks,
-        written_blocks,
+        image_blocks: 0,
+        written_blocks: 0,
         capacity_blocks,
         write_unit_blocks,
         speed_kbytes_per_sec,
         finalize: options.finalize,
         track,
         notes,
-    })
+    }
+    .for_image(image_blocks)
+}
+
+impl BurnPlan {
+    /// The same plan for an image of `image_blocks` blocks, without asking the drive again:
+    /// what is written (the image padded to whole write units, and on CD to the shortest
+    /// track) and whether it fits. A caller that must look at the medium before the image is
+    /// laid out (to refuse a wrong disc at once, and to learn the room there is) plans once
+    /// and sizes the plan when the image's size is known.
+    pub fn for_image(mut self, image_blocks: u64) -> Result<BurnPlan, BurnError> {
+        let unit = u64::from(self.write_unit_blocks);
+        let mut written_blocks = image_blocks.div_ceil(unit) * unit;
+        if self.family() == MediaFamily::Cd {
+            written_blocks = written_blocks.max(SHORTEST_CD_TRACK);
+        }
+        if written_blocks > self.capacity_blocks {
+            return Err(BurnError::TooLarge {
+                needed: written_blocks,
+                free: self.capacity_blocks,
+                profile: self.profile,
+            });
+        }
+        self.image_blocks = image_blocks;
+        self.written_blocks = written_blocks;
+        Ok(self)
+    }
 }
 
 /// Refuses a write-once disc that is not blank, saying why.

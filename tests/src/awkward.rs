@@ -1,18 +1,22 @@
-//! What the image tests share: the awkward fixture tree, building an image of a tree with
-//! our writer, running the independent oracles (xorriso, isoinfo, bsdtar, 7z), and a tree
-//! comparison that prints readable differences.
-#![allow(dead_code)] // each test file uses a different part
+//! What the image, command-line and system tests share about trees: the awkward fixture
+//! tree, building an image of a tree with our writer, running the independent oracles
+//! (xorriso, isoinfo, bsdtar, 7z), and a tree comparison that prints readable differences.
+//!
+//! Unlike the harness modules, these helpers are assertions: they fail the calling test
+//! (panic) with what went wrong instead of returning an error, since no test could go on.
 
 use std::collections::{BTreeMap, HashMap};
 use std::ffi::OsStr;
 use std::fs;
-use std::io::{Read, Write};
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{MetadataExt, PermissionsExt, symlink};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, SystemTime};
 
+pub use burnstation_images::digest::hex;
+use burnstation_images::digest::{for_each_chunk, sha256_of};
 use burnstation_images::iso9660::{ImageDigest, ImageOptions, ImageStream, Layout, scan_tree};
 use sha2::{Digest, Sha256};
 
@@ -296,6 +300,29 @@ pub struct Fidelity {
     pub empty_hard_links: bool,
 }
 
+impl Fidelity {
+    /// What xorriso (`-hardlinks on -osirrox on -extract`) restores: everything but a
+    /// symlink's own mtime, which it sets to "now".
+    pub const XORRISO: Fidelity = Fidelity {
+        modes: true,
+        owners: true,
+        file_mtimes: true,
+        dir_mtimes: true,
+        symlinks: true,
+        symlink_mtimes: false,
+        hard_links: true,
+        empty_hard_links: true,
+    };
+
+    /// What bsdtar (libarchive, `-xpf`) restores: symlink times too, but it never links
+    /// zero-length files.
+    pub const BSDTAR: Fidelity = Fidelity {
+        symlink_mtimes: true,
+        empty_hard_links: false,
+        ..Fidelity::XORRISO
+    };
+}
+
 /// One entry's observable state.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Observed {
@@ -436,26 +463,15 @@ pub fn compare_trees(
     );
 }
 
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
+/// The SHA-256 of a file's contents.
 pub fn sha256_file(path: &Path) -> [u8; 32] {
     let mut file = fs::File::open(path).expect("open for hashing");
     sha256_reader(&mut file)
 }
 
+/// The SHA-256 of everything `reader` holds.
 pub fn sha256_reader(reader: &mut impl Read) -> [u8; 32] {
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        let n = reader.read(&mut buf).expect("read for hashing");
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
-    }
-    hasher.finalize().into()
+    sha256_of(reader).expect("read for hashing")
 }
 
 /// Fails the test, saying what to install, when `tool` is not on PATH.
@@ -507,29 +523,14 @@ pub fn build_image(tree: &Path, out: &Path, options: &ImageOptions) -> ImageDige
 pub fn write_stream(mut stream: ImageStream, out: &Path) -> ImageDigest {
     let total = stream.layout().total_bytes();
     let mut file = fs::File::create(out).expect("create image file");
-    let mut buf = vec![0u8; 1 << 20];
-    let mut written = 0u64;
-    loop {
-        let mut filled = 0;
-        while filled < buf.len() {
-            let n = stream.read(&mut buf[filled..]).expect("stream the image");
-            if n == 0 {
-                break;
-            }
-            filled += n;
-        }
-        if filled == 0 {
-            break;
-        }
-        if buf[..filled].iter().all(|&b| b == 0) {
-            use std::io::Seek;
-            file.seek(std::io::SeekFrom::Current(filled as i64))
-                .expect("seek");
+    let written = for_each_chunk(&mut stream, |chunk| {
+        if chunk.iter().all(|&b| b == 0) {
+            file.seek(SeekFrom::Current(chunk.len() as i64)).map(drop)
         } else {
-            file.write_all(&buf[..filled]).expect("write image");
+            file.write_all(chunk)
         }
-        written += filled as u64;
-    }
+    })
+    .expect("stream the image");
     file.set_len(written).expect("set image length");
     assert_eq!(written, total, "the stream's length is the planned size");
     stream.finish().expect("finish the stream")

@@ -4,18 +4,22 @@
 //! image differs". So an image is cut into regions (block ranges): each file's extents, and
 //! everything else ("filesystem structures": descriptors, directories, path tables, padding).
 //! While the image streams towards the drive, a [`RegionHasher`] computes one SHA-256 per
-//! region; read-back computes the same over what the disc returns, and [`crate::verify::compare`] turns the
-//! differences into owners a person can act on.
+//! region; read-back computes the same over what the disc returns, and the station's
+//! verification turns the differences into owners a person can act on.
 //!
-//! A region map is built from whatever knows the layout: the writer's plan for a tree we
-//! image ourselves, or the directory records of an existing image (see `verify`).
+//! This is the one answer to "which file owns block N" for every part of the station: a map
+//! is built from whatever knows the layout, the writer's plan for a tree we image ourselves
+//! ([`RegionMap::of_layout`]) or the directory records of an existing image
+//! ([`RegionMap::of_entries`]). What a block holds when no file owns it (a directory, a
+//! path table) is [`Layout::structure_at`]'s finer answer for our own images.
 
 use std::fmt;
 
 use sha2::{Digest, Sha256};
 
-/// The size of a logical block of an ISO 9660 image.
-pub const BLOCK: u64 = 2048;
+use super::layout::Layout;
+use super::reader::{IsoEntry, IsoEntryKind};
+use super::records::BLOCK;
 
 /// Who a region belongs to, as a report holds it (owned; see [`OwnerRef`] for the map's
 /// own, compact view).
@@ -102,7 +106,7 @@ impl<'m> OwnerRef<'m> {
     }
 
     /// The file's names (none for structures).
-    pub fn names(&self) -> impl Iterator<Item = &'m [u8]> + 'm {
+    pub fn names(self) -> impl Iterator<Item = &'m [u8]> + 'm {
         let map = self.map;
         map.owners[self.owner as usize]
             .clone()
@@ -224,6 +228,35 @@ impl RegionMap {
         regions.shrink_to_fit();
         map.regions = regions;
         Ok(map)
+    }
+
+    /// The map of an image we lay out ourselves: every data file of `layout` (the manifest
+    /// and generated files too) with all its names.
+    pub fn of_layout(layout: &Layout) -> Result<RegionMap, RegionError> {
+        RegionMap::build(
+            layout.total_blocks(),
+            layout.data_files().map(|file| {
+                let extents = file.extents().iter().map(|e| (e.lba, e.length)).collect();
+                (extents, file.names().collect())
+            }),
+        )
+    }
+
+    /// The map of an image of `total_blocks` blocks from a reader's entries (its regular
+    /// files; names of one file, hard links, become one owner).
+    pub fn of_entries(total_blocks: u64, entries: &[IsoEntry]) -> Result<RegionMap, RegionError> {
+        RegionMap::from_named_files(
+            total_blocks,
+            entries
+                .iter()
+                .filter(|e| e.kind == IsoEntryKind::File)
+                .map(|e| {
+                    (
+                        e.extents.iter().map(|x| (x.lba, x.length)).collect(),
+                        e.path.clone(),
+                    )
+                }),
+        )
     }
 
     /// Builds the map from files listed one entry per name, such as a reader's directory
@@ -429,18 +462,13 @@ pub fn owners_of(map: &RegionMap, regions: impl IntoIterator<Item = usize>) -> V
     owners
 }
 
-/// Hex of a hash, lower case, as `sha256sum` prints it.
-pub fn hex(hash: &[u8]) -> String {
-    hash.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     /// Regions whose hashes differ between what was meant and what was read, as indexes into
     /// the map's regions; a region missing from either side (a short read) counts as
-    /// different, the rule `verify::compare` applies to reports.
+    /// different, the rule the station's verification applies to reports.
     fn differing_regions(
         expected: &RegionHashes,
         actual: &RegionHashes,
