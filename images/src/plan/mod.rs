@@ -228,6 +228,32 @@ impl DiscSet {
         (but_last_fill, all as f64 / (n * capacity))
     }
 
+    /// Calls `f` with the path (as on the disc) and SHA-256 of every file and part of the
+    /// backup tree on disc `number`, as `hashes` (the set's catalogue) has them.
+    pub fn for_each_disc_file(
+        &self,
+        number: u32,
+        hashes: &SetHashes,
+        f: &mut dyn FnMut(&[u8], &[u8; 32]),
+    ) {
+        let Some(disc) = self.disc(number) else {
+            return;
+        };
+        let mut walker = walk::PathWalker::new(TREE_FOLDER.as_bytes());
+        for index in disc.entries.clone() {
+            let path = walker.path(&self.snapshot, index);
+            if self.snapshot.entry(index).kind() == Kind::File {
+                f(path, &hashes.file(index));
+            }
+        }
+        let content = pack::disc_content(self, number);
+        for (p, part) in
+            (disc.parts.start..disc.parts.end).zip(content.head.iter().chain(&content.tail))
+        {
+            f(&disc::part_path(&self.snapshot, part), &hashes.part(p));
+        }
+    }
+
     /// Disc `number`'s image: its layout and where each byte comes from.
     pub fn disc_image(
         self: &Arc<Self>,
