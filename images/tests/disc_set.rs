@@ -4,9 +4,7 @@
 //! together and every split file joined with `cat`. The result must be the snapshot, byte
 //! for byte.
 
-use std::collections::BTreeMap;
 use std::fs;
-use std::os::unix::fs::symlink;
 use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
@@ -14,58 +12,11 @@ use std::sync::atomic::AtomicBool;
 
 use burnstation_images::plan::set_file::{SetInfo, parse_catalog_line};
 use burnstation_images::plan::{DiscSet, PlanOptions, SetHashes, Snapshot, hash_set};
-use burnstation_tests::awkward::{
-    build_awkward_tree, hex, require, run, sha256_file, write_stream,
-};
+use burnstation_tests::awkward::{build_awkward_tree, require, run, sha256_file, write_stream};
+use burnstation_tests::sets::{SET_CAPACITY_BLOCKS, build_set_tree, tree_listing};
 
 /// A small "medium" keeps the test fast: 4096 blocks, 8 MiB.
-const CAPACITY: u64 = 4096;
-
-/// Deterministic bytes that do not compress to zero blocks.
-fn bytes(seed: u64, len: usize) -> Vec<u8> {
-    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    (0..len)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state as u8
-        })
-        .collect()
-}
-
-/// About 3.2 discs of 8 MiB: a database dump larger than two discs, a log larger than one
-/// (next to a file already named like its first part), many small files, a README of the
-/// tree's own, a symlink and an empty directory.
-fn build_tree(root: &Path) {
-    let write = |rel: &str, data: &[u8]| {
-        let path = root.join(rel);
-        fs::create_dir_all(path.parent().unwrap()).unwrap();
-        fs::write(path, data).unwrap();
-    };
-    write("README.txt", b"the tree's own README\n");
-    write("db/dump.sql", &bytes(1, 17 << 20));
-    write("db/schema.sql", &bytes(2, 3000));
-    write("logs/big.log", &bytes(3, (9 << 20) + 12345));
-    write(
-        "logs/big.log.part001",
-        b"a file that only looks like a part\n",
-    );
-    for i in 0..150 {
-        write(
-            &format!("www/site{}/page{i:03}.html", i % 7),
-            &bytes(10 + i, 1000 + (i as usize * 337) % 30_000),
-        );
-    }
-    for i in 0..60 {
-        write(
-            &format!("mail/cur/{i:05}.eml"),
-            &bytes(500 + i, 200 + (i as usize * 97) % 8000),
-        );
-    }
-    fs::create_dir_all(root.join("mail/new")).unwrap();
-    symlink("site0/page000.html", root.join("www/index.html")).unwrap();
-}
+const CAPACITY: u64 = SET_CAPACITY_BLOCKS;
 
 fn options() -> PlanOptions {
     PlanOptions {
@@ -95,42 +46,13 @@ fn hashes(set: &DiscSet) -> Arc<SetHashes> {
     )
 }
 
-/// Every regular file under `root`, with its SHA-256; symlinks with their targets.
-fn listing(root: &Path) -> BTreeMap<String, String> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        for entry in fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
-            let rel = path
-                .strip_prefix(root)
-                .unwrap()
-                .to_string_lossy()
-                .into_owned();
-            let meta = fs::symlink_metadata(&path).unwrap();
-            if meta.is_dir() {
-                out.insert(rel, "dir".to_string());
-                stack.push(path);
-            } else if meta.file_type().is_symlink() {
-                out.insert(
-                    rel,
-                    format!("-> {}", fs::read_link(&path).unwrap().display()),
-                );
-            } else {
-                out.insert(rel, hex(&sha256_file(&path)));
-            }
-        }
-    }
-    out
-}
-
 #[test]
 fn a_set_restores_with_xorriso_sha256sum_and_cat() {
     require("xorriso", "xorriso");
     require("sha256sum", "coreutils");
     let work = tempfile::tempdir().unwrap();
     let tree = work.path().join("snapshot");
-    build_tree(&tree);
+    build_set_tree(&tree);
     let set = plan(&tree);
     let discs = set.discs().len();
     assert_eq!(
@@ -238,8 +160,8 @@ fn a_set_restores_with_xorriso_sha256sum_and_cat() {
     }
     assert_eq!(joined, 2, "the dump and the log were split");
     assert_eq!(
-        listing(&restore),
-        listing(&tree),
+        tree_listing(&restore),
+        tree_listing(&tree),
         "the restored tree is the snapshot"
     );
 }
@@ -248,7 +170,7 @@ fn a_set_restores_with_xorriso_sha256sum_and_cat() {
 fn the_same_snapshot_and_capacity_give_the_same_set_and_the_same_images() {
     let work = tempfile::tempdir().unwrap();
     let tree = work.path().join("snapshot");
-    build_tree(&tree);
+    build_set_tree(&tree);
     let first = plan(&tree);
     let second = plan(&tree);
     assert_eq!(first.discs(), second.discs());

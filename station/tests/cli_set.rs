@@ -3,45 +3,15 @@
 //! image files, from mounted (extracted) discs and from a drive; with one disc lost, the
 //! restore of the others works and names exactly what is missing, and the command fails.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
+
+use burnstation_tests::sets::{build_set_tree, tree_listing};
 use std::fs;
-use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 const CAPACITY: &str = "4096";
 const TIME: &str = "1795662000";
-
-fn bytes(seed: u64, len: usize) -> Vec<u8> {
-    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    (0..len)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state as u8
-        })
-        .collect()
-}
-
-fn build_tree(root: &Path) {
-    let write = |rel: &str, data: &[u8]| {
-        let path = root.join(rel);
-        fs::create_dir_all(path.parent().unwrap()).unwrap();
-        fs::write(path, data).unwrap();
-    };
-    write("README.txt", b"the tree's own README\n");
-    write("db/dump.sql", &bytes(1, 17 << 20));
-    write("logs/big.log", &bytes(3, (5 << 20) + 999));
-    for i in 0..120 {
-        write(
-            &format!("www/site{}/page{i:03}.html", i % 5),
-            &bytes(10 + i, 500 + (i as usize * 331) % 40_000),
-        );
-    }
-    fs::create_dir_all(root.join("mail/new")).unwrap();
-    symlink("site0/page000.html", root.join("www/index.html")).unwrap();
-}
 
 fn burnstation(args: &[&std::ffi::OsStr]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_burnstation"))
@@ -59,37 +29,6 @@ fn ok(output: Output) -> Output {
         String::from_utf8_lossy(&output.stderr)
     );
     output
-}
-
-fn listing(root: &Path) -> BTreeMap<String, Vec<u8>> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        for entry in fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
-            let rel = path
-                .strip_prefix(root)
-                .unwrap()
-                .to_string_lossy()
-                .into_owned();
-            let meta = fs::symlink_metadata(&path).unwrap();
-            if meta.is_dir() {
-                out.insert(rel, b"dir".to_vec());
-                stack.push(path);
-            } else if meta.file_type().is_symlink() {
-                out.insert(
-                    rel,
-                    fs::read_link(&path)
-                        .unwrap()
-                        .into_os_string()
-                        .into_encoded_bytes(),
-                );
-            } else {
-                out.insert(rel, fs::read(&path).unwrap());
-            }
-        }
-    }
-    out
 }
 
 /// Plans the tree and writes the images; returns them in disc order.
@@ -136,7 +75,7 @@ fn restore(from: &[PathBuf], to: &Path, extra: &[&str]) -> Output {
 fn a_set_restores_from_its_images_byte_for_byte() {
     let work = tempfile::tempdir().unwrap();
     let tree = work.path().join("snapshot");
-    build_tree(&tree);
+    build_set_tree(&tree);
     let images = images(work.path(), &tree);
     let to = work.path().join("restored");
     // Discs in any order.
@@ -145,14 +84,14 @@ fn a_set_restores_from_its_images_byte_for_byte() {
     let out = ok(restore(&shuffled, &to, &[]));
     let report = String::from_utf8_lossy(&out.stdout);
     assert!(report.contains("matched its SHA-256"), "{report}");
-    assert_eq!(listing(&to), listing(&tree));
+    assert_eq!(tree_listing(&to), tree_listing(&tree));
 }
 
 #[test]
 fn a_set_restores_from_mounted_discs_and_one_path_alone() {
     let work = tempfile::tempdir().unwrap();
     let tree = work.path().join("snapshot");
-    build_tree(&tree);
+    build_set_tree(&tree);
     let images = images(work.path(), &tree);
     // A mounted disc is a directory: extract each image as a mount would show it.
     let mut mounted = Vec::new();
@@ -174,23 +113,32 @@ fn a_set_restores_from_mounted_discs_and_one_path_alone() {
     }
     let to = work.path().join("restored");
     ok(restore(&mounted, &to, &[]));
-    assert_eq!(listing(&to), listing(&tree));
+    assert_eq!(tree_listing(&to), tree_listing(&tree));
 
     let only = work.path().join("only-db");
-    ok(restore(&mounted, &only, &["--path", "db"]));
-    let restored = listing(&only);
+    ok(restore(&mounted, &only, &["--path", "db/dump.sql"]));
+    let restored = tree_listing(&only);
     assert_eq!(restored.keys().collect::<Vec<_>>(), ["db", "db/dump.sql"]);
     assert_eq!(
         restored["db/dump.sql"],
         fs::read(tree.join("db/dump.sql")).unwrap()
     );
+
+    // A service: its folder, everything under it and nothing else.
+    let service = work.path().join("only-www");
+    ok(restore(&mounted, &service, &["--path", "www"]));
+    let www: std::collections::BTreeMap<String, Vec<u8>> = tree_listing(&tree)
+        .into_iter()
+        .filter(|(path, _)| path == "www" || path.starts_with("www/"))
+        .collect();
+    assert_eq!(tree_listing(&service), www);
 }
 
 #[test]
 fn losing_a_disc_restores_the_rest_and_names_exactly_what_is_missing() {
     let work = tempfile::tempdir().unwrap();
     let tree = work.path().join("snapshot");
-    build_tree(&tree);
+    build_set_tree(&tree);
     let images = images(work.path(), &tree);
     // What disc 3 holds, from the set's own catalogue (read off disc 1's image).
     let catalog_dir = work.path().join("disc1");
@@ -257,8 +205,8 @@ fn losing_a_disc_restores_the_rest_and_names_exactly_what_is_missing() {
         "{report}"
     );
     // Everything else is there and intact; nothing half-joined is left behind.
-    let restored = listing(&to);
-    let source = listing(&tree);
+    let restored = tree_listing(&to);
+    let source = tree_listing(&tree);
     for (path, contents) in &restored {
         assert!(!path.ends_with(".burnstation-partial"), "{path}");
         assert_eq!(Some(contents), source.get(path), "{path}");
@@ -298,7 +246,7 @@ fn a_one_disc_set_restores_from_a_drive() {
     let spec = PathBuf::from(format!("sim:{}?profile=cd-r", image.display()));
     let to = work.path().join("restored");
     ok(restore(&[spec], &to, &[]));
-    assert_eq!(listing(&to), listing(&tree));
+    assert_eq!(tree_listing(&to), tree_listing(&tree));
 }
 
 #[test]
@@ -307,7 +255,7 @@ fn a_damaged_file_is_named_kept_aside_and_fails_the_restore() {
     use std::io::{Seek, SeekFrom, Write};
     let work = tempfile::tempdir().unwrap();
     let tree = work.path().join("snapshot");
-    build_tree(&tree);
+    build_set_tree(&tree);
     let images = images(work.path(), &tree);
     // Flip one byte inside the first www page on the last disc.
     let last = images.last().unwrap();
