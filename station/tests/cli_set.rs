@@ -308,3 +308,68 @@ fn a_damaged_file_is_named_kept_aside_and_fails_the_restore() {
     );
     assert!(to.join(format!("{path}.damaged")).exists());
 }
+
+#[test]
+fn plan_burns_a_disc_of_the_set_and_the_catalogue_remembers_it() {
+    let work = tempfile::tempdir().unwrap();
+    let tree = work.path().join("snapshot");
+    build_set_tree(&tree);
+    let dir = work.path().join("images");
+    let db = work.path().join("catalog.db");
+    let medium = work.path().join("disc2.img");
+    let device = format!("sim:{}?profile=dvd+r&capacity={CAPACITY}", medium.display());
+    let out = ok(burnstation(&[
+        "plan".as_ref(),
+        tree.as_os_str(),
+        "--medium".as_ref(),
+        "dvd+r".as_ref(),
+        "--capacity-blocks".as_ref(),
+        CAPACITY.as_ref(),
+        "--snapshot-time".as_ref(),
+        TIME.as_ref(),
+        "--write-images".as_ref(),
+        dir.as_os_str(),
+        "--record".as_ref(),
+        "--catalog".as_ref(),
+        db.as_os_str(),
+        "--burn-disc".as_ref(),
+        "2".as_ref(),
+        "--device".as_ref(),
+        device.as_ref(),
+    ]));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("recorded as set 1"), "{text}");
+    // The disc holds exactly the image of disc 2.
+    let image = fs::read(dir.join("OSK261126_2OF4.iso")).unwrap();
+    let burnt = fs::read(&medium).unwrap();
+    assert!(burnt.len() >= image.len());
+    assert!(
+        burnt[..image.len()] == image[..],
+        "the burnt disc is the planned image"
+    );
+
+    let sets = ok(burnstation(&[
+        "catalog".as_ref(),
+        "--catalog".as_ref(),
+        db.as_os_str(),
+        "sets".as_ref(),
+    ]));
+    let sets = String::from_utf8_lossy(&sets.stdout);
+    assert!(
+        sets.contains("4 discs of dvd+r: 1 burnt, 1 verified"),
+        "{sets}"
+    );
+    let found = ok(burnstation(&[
+        "catalog".as_ref(),
+        "--catalog".as_ref(),
+        db.as_os_str(),
+        "find".as_ref(),
+        "db/dump.sql".as_ref(),
+    ]));
+    let found = String::from_utf8_lossy(&found.stdout);
+    assert!(
+        found.contains("part 1") && found.contains("part 3"),
+        "{found}"
+    );
+    assert!(found.contains("(OSK261126_2OF4)"), "{found}");
+}

@@ -15,8 +15,11 @@ mod queries;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use burnstation_hal::drive::SectorQuality;
 use burnstation_images::plan::{DiscSet, Kind, SetHashes, TREE_FOLDER};
 use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::verify::VerifyReport;
 
 pub use queries::{BurnRecord, DiscHistory, Location, SetHistory, SetSummary, VerificationRecord};
 
@@ -87,6 +90,23 @@ pub struct Verification {
     pub damaged_files: u64,
     /// The sector map in words (which ranges, which files).
     pub summary: String,
+}
+
+impl From<&VerifyReport> for Verification {
+    /// What the catalogue keeps of a read-back: the verdict, the sector map in numbers and
+    /// the report in words.
+    fn from(report: &VerifyReport) -> Verification {
+        Verification {
+            passed: report.passed(),
+            failed: false,
+            blocks: report.blocks,
+            unreadable_blocks: report.sectors.count(SectorQuality::Unreadable),
+            damaged_files: (report.mismatched.len()
+                + report.unreadable.len()
+                + report.missing.len()) as u64,
+            summary: report.to_string(),
+        }
+    }
 }
 
 /// A burn about to start.

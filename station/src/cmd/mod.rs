@@ -90,7 +90,7 @@ impl Command {
             Command::Eject(args) => done(eject::run(args)),
             Command::Image(args) => done(image::run(args)),
             Command::Ls(args) => done(ls::run(args)),
-            Command::Plan(args) => done(plan::run(args)),
+            Command::Plan(args) => plan::run(args),
             Command::Restore(args) => restore::run(args),
             Command::Catalog(args) => done(catalog::run(args)),
         }

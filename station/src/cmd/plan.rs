@@ -7,12 +7,17 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
 use anyhow::{Context, Result, bail};
-use burnstation::catalog::Catalog;
+use burnstation::catalog::{BurnResult, Catalog, NewBurn, SetId, Verification};
 use burnstation::hashing::hash_with_catalog;
+use burnstation::pipeline::{self, PipelineOptions};
 use burnstation_hal::mmc::capacity::NominalMedium;
-use burnstation_images::plan::{DiscSet, PlanOptions, Snapshot};
+use burnstation_images::plan::{DiscSet, PlanOptions, SetHashes, Snapshot};
 
 use super::catalog::CatalogArg;
+use super::device::DeviceArg;
+use super::interrupt::cancel_on_interrupt;
+use super::progress::Progress;
+use super::{Verdict, unix_now};
 
 /// Arguments of `burnstation plan`.
 #[derive(Debug, clap::Args)]
@@ -40,6 +45,12 @@ pub struct PlanArgs {
     pub record: bool,
     #[command(flatten)]
     pub catalog: CatalogArg,
+    /// Burn this disc of the set (1 = the first) onto the disc in --device, then read it
+    /// back.
+    #[arg(long, value_name = "N")]
+    pub burn_disc: Option<u32>,
+    #[command(flatten)]
+    pub device: DeviceArg,
 }
 
 fn snapshot_time(dir: &Path) -> Result<i64> {
@@ -49,8 +60,8 @@ fn snapshot_time(dir: &Path) -> Result<i64> {
         .mtime())
 }
 
-/// Plans, prints, and writes the images when asked.
-pub fn run(args: PlanArgs) -> Result<()> {
+/// Plans, prints, writes the images and burns a disc when asked.
+pub fn run(args: PlanArgs) -> Result<Verdict> {
     let medium: &NominalMedium = args.medium.parse()?;
     let capacity = args
         .capacity_blocks
@@ -86,8 +97,16 @@ pub fn run(args: PlanArgs) -> Result<()> {
     )?);
     tracing::debug!(peak_rss_kib = ?peak_rss_kib(), "planned");
     print_set(&set);
-    if args.write_images.is_none() && !args.record {
-        return Ok(());
+    if args.write_images.is_none() && !args.record && args.burn_disc.is_none() {
+        return Ok(Verdict::Done);
+    }
+    if let Some(n) = args.burn_disc
+        && set.disc(n).is_none()
+    {
+        bail!(
+            "--burn-disc {n}: the set has discs 1 to {}; choose one of them",
+            set.discs().len()
+        );
     }
     let mut catalog = if args.record {
         args.catalog.open()?
@@ -109,10 +128,13 @@ pub fn run(args: PlanArgs) -> Result<()> {
         &mut |_| {},
         &AtomicBool::new(false),
     )?);
-    if args.record {
-        let id = catalog.record_set(snapshot_id, &set, &hashes, super::unix_now())?;
+    let recorded = if args.record {
+        let id = catalog.record_set(snapshot_id, &set, &hashes, unix_now())?;
         println!("recorded as set {} in the catalogue", id.0);
-    }
+        Some(id)
+    } else {
+        None
+    };
     if let Some(dir) = &args.write_images {
         std::fs::create_dir_all(dir)
             .with_context(|| format!("cannot create {}; check the path", dir.display()))?;
@@ -123,7 +145,66 @@ pub fn run(args: PlanArgs) -> Result<()> {
             println!("wrote {}", path.display());
         }
     }
-    Ok(())
+    match args.burn_disc {
+        Some(disc) => burn(&args.device, &set, disc, hashes, &mut catalog, recorded),
+        None => Ok(Verdict::Done),
+    }
+}
+
+/// Burns disc `disc` of the set and reads it back, recording both in the catalogue when
+/// the set is recorded there.
+fn burn(
+    device: &DeviceArg,
+    set: &Arc<DiscSet>,
+    disc: u32,
+    hashes: Arc<SetHashes>,
+    catalog: &mut Catalog,
+    recorded: Option<SetId>,
+) -> Result<Verdict> {
+    let mut drive = device.open()?;
+    let medium = drive.media()?.profile.to_string();
+    let burn_id = match recorded {
+        Some(set_id) => Some(catalog.start_burn(&NewBurn {
+            set: set_id,
+            disc,
+            drive: drive.name(),
+            medium: &medium,
+            speed_kbps: None,
+            started_at: unix_now(),
+        })?),
+        None => None,
+    };
+    let cancel = cancel_on_interrupt();
+    let mut progress = Progress::new();
+    let outcome = pipeline::burn_planned_disc(
+        &mut drive,
+        set,
+        disc,
+        hashes,
+        &PipelineOptions::default(),
+        &mut |e| progress.event(e),
+        &cancel,
+    );
+    progress.finish();
+    if let (Some(set_id), Some(burn_id)) = (recorded, burn_id) {
+        let (result, detail) = match &outcome {
+            Ok(_) => (BurnResult::Done, None),
+            Err(e) if cancel.is_cancelled() => (BurnResult::Cancelled, Some(e.to_string())),
+            Err(e) => (BurnResult::Failed, Some(e.to_string())),
+        };
+        let sha = outcome.as_ref().ok().map(|o| o.image_sha256);
+        catalog.finish_burn(burn_id, result, unix_now(), detail.as_deref(), sha)?;
+        if let Ok(Some(report)) = outcome.as_ref().map(|o| o.verify.as_ref()) {
+            catalog.record_verification(
+                set_id,
+                disc,
+                Some(burn_id),
+                unix_now(),
+                &Verification::from(report),
+            )?;
+        }
+    }
+    Ok(super::burn::report(&outcome?))
 }
 
 /// This process's peak resident memory so far (`VmHWM`), for the debug log.
