@@ -4,6 +4,7 @@
 //! restore of the others works and names exactly what is missing, and the command fails.
 
 use std::collections::BTreeSet;
+use std::ffi::OsStr;
 
 use burnstation_tests::sets::{build_set_tree, tree_listing};
 use std::fs;
@@ -13,7 +14,7 @@ use std::process::{Command, Output};
 const CAPACITY: &str = "4096";
 const TIME: &str = "1795662000";
 
-fn burnstation(args: &[&std::ffi::OsStr]) -> Output {
+fn burnstation(args: &[&OsStr]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_burnstation"))
         .args(args)
         .output()
@@ -31,10 +32,10 @@ fn ok(output: Output) -> Output {
     output
 }
 
-/// Plans the tree and writes the images; returns them in disc order.
-fn images(work: &Path, tree: &Path) -> Vec<PathBuf> {
-    let dir = work.join("images");
-    let out = ok(burnstation(&[
+/// `burnstation plan TREE` for the small medium, writing the images into `dir`, with
+/// `extra` arguments.
+fn plan(tree: &Path, dir: &Path, extra: &[&OsStr]) -> Output {
+    let mut args: Vec<&OsStr> = vec![
         "plan".as_ref(),
         tree.as_os_str(),
         "--medium".as_ref(),
@@ -45,7 +46,15 @@ fn images(work: &Path, tree: &Path) -> Vec<PathBuf> {
         TIME.as_ref(),
         "--write-images".as_ref(),
         dir.as_os_str(),
-    ]));
+    ];
+    args.extend_from_slice(extra);
+    ok(burnstation(&args))
+}
+
+/// Plans the tree and writes the images; returns them in disc order.
+fn images(work: &Path, tree: &Path) -> Vec<PathBuf> {
+    let dir = work.join("images");
+    let out = plan(tree, &dir, &[]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("onto 4 discs"), "{text}");
     assert!(text.contains("fill: "), "{text}");
@@ -318,25 +327,19 @@ fn plan_burns_a_disc_of_the_set_and_the_catalogue_remembers_it() {
     let db = work.path().join("catalog.db");
     let medium = work.path().join("disc2.img");
     let device = format!("sim:{}?profile=dvd+r&capacity={CAPACITY}", medium.display());
-    let out = ok(burnstation(&[
-        "plan".as_ref(),
-        tree.as_os_str(),
-        "--medium".as_ref(),
-        "dvd+r".as_ref(),
-        "--capacity-blocks".as_ref(),
-        CAPACITY.as_ref(),
-        "--snapshot-time".as_ref(),
-        TIME.as_ref(),
-        "--write-images".as_ref(),
-        dir.as_os_str(),
-        "--record".as_ref(),
-        "--catalog".as_ref(),
-        db.as_os_str(),
-        "--burn-disc".as_ref(),
-        "2".as_ref(),
-        "--device".as_ref(),
-        device.as_ref(),
-    ]));
+    let out = plan(
+        &tree,
+        &dir,
+        &[
+            "--record".as_ref(),
+            "--catalog".as_ref(),
+            db.as_os_str(),
+            "--burn-disc".as_ref(),
+            "2".as_ref(),
+            "--device".as_ref(),
+            device.as_ref(),
+        ],
+    );
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("recorded as set 1"), "{text}");
     // The disc holds exactly the image of disc 2.
