@@ -8,7 +8,6 @@ use std::fs;
 use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 
 use burnstation_images::plan::set_file::{SetInfo, parse_catalog_line};
 use burnstation_images::plan::{DiscSet, PlanOptions, SetHashes, Snapshot, hash_set};
@@ -34,16 +33,7 @@ fn plan(tree: &Path) -> Arc<DiscSet> {
 }
 
 fn hashes(set: &DiscSet) -> Arc<SetHashes> {
-    Arc::new(
-        hash_set(
-            set,
-            &mut |_| None,
-            &mut |_| None,
-            &mut |_| {},
-            &AtomicBool::new(false),
-        )
-        .expect("hash"),
-    )
+    Arc::new(hash_set(set, &mut |_| None, &mut |_| None, &mut |_| {}, &|| false).expect("hash"))
 }
 
 #[test]
@@ -233,7 +223,7 @@ fn each_disc_measured_one_directory_at_a_time_is_the_size_of_its_real_layout() {
                 &mut |_| Some([0; 32]),
                 &mut |_| Some([0; 32]),
                 &mut |_| {},
-                &AtomicBool::new(false),
+                &|| false,
             )
             .unwrap(),
         );

@@ -3,8 +3,7 @@
 //! same size and time) is not read again; what is read is recorded, in batches, so a pass
 //! cut short by a power cut resumes where it stopped.
 
-use std::sync::atomic::AtomicBool;
-
+use burnstation_hal::Cancel;
 use burnstation_images::plan::hash::HashError;
 use burnstation_images::plan::{DiscSet, HashEvent, SetHashes, hash_set};
 
@@ -37,7 +36,7 @@ pub fn hash_with_catalog(
     catalog: &mut Catalog,
     snapshot: SnapshotId,
     on_event: &mut dyn FnMut(HashingEvent),
-    cancel: &AtomicBool,
+    cancel: &Cancel,
 ) -> Result<SetHashes, HashingError> {
     let snap = set.snapshot();
     let lookup = |catalog: &Catalog, entry: u32| {
@@ -102,7 +101,7 @@ pub fn hash_with_catalog(
                 }
             }
         },
-        cancel,
+        &|| cancel.is_cancelled(),
     );
     if let Some(e) = failed {
         return Err(e.into());

@@ -6,7 +6,6 @@ use std::fs;
 use std::io::Read;
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 
 use burnstation::pipeline::{PipelineError, PipelineOptions, burn_planned_disc};
 use burnstation_hal::Cancel;
@@ -48,16 +47,8 @@ fn plan(root: &Path) -> (Arc<DiscSet>, Arc<SetHashes>) {
         )
         .unwrap(),
     );
-    let hashes = Arc::new(
-        hash_set(
-            &set,
-            &mut |_| None,
-            &mut |_| None,
-            &mut |_| {},
-            &AtomicBool::new(false),
-        )
-        .unwrap(),
-    );
+    let hashes =
+        Arc::new(hash_set(&set, &mut |_| None, &mut |_| None, &mut |_| {}, &|| false).unwrap());
     (set, hashes)
 }
 

@@ -7,10 +7,10 @@ use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 
 use burnstation::catalog::{BurnResult, Catalog, NewBurn, Verification};
 use burnstation::hashing::{HashingEvent, hash_with_catalog};
+use burnstation_hal::Cancel;
 use burnstation_images::plan::{DiscSet, PlanOptions, Snapshot};
 
 /// Set by the parent for the child writer.
@@ -72,7 +72,7 @@ fn the_catalogue_knows_where_every_file_is_and_what_is_left_to_burn() {
         &mut catalog,
         snapshot,
         &mut |e| first.push(e),
-        &AtomicBool::new(false),
+        &Cancel::new(),
     )
     .unwrap();
     assert_eq!(
@@ -88,7 +88,7 @@ fn the_catalogue_knows_where_every_file_is_and_what_is_left_to_burn() {
         &mut catalog,
         snapshot,
         &mut |e| second.push(e),
-        &AtomicBool::new(false),
+        &Cancel::new(),
     )
     .unwrap();
     assert_eq!(
@@ -110,7 +110,7 @@ fn the_catalogue_knows_where_every_file_is_and_what_is_left_to_burn() {
         &mut catalog,
         snapshot,
         &mut |e| third.push(e),
-        &AtomicBool::new(false),
+        &Cancel::new(),
     )
     .unwrap();
     assert_eq!(

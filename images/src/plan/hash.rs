@@ -11,7 +11,6 @@ use std::fs::File;
 use std::io::{self, Read};
 use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use sha2::{Digest, Sha256};
 
@@ -71,13 +70,13 @@ pub enum HashError {
 
 /// Hashes what `known_file` and `known_part` do not know. `known_file(entry)` gives a
 /// file's hash if known; `known_part(part)` a part's. A split file is read again unless
-/// all its parts and its own hash are known.
+/// all its parts and its own hash are known. `cancelled` is asked between two reads.
 pub fn hash_set(
     set: &DiscSet,
     known_file: &mut dyn FnMut(u32) -> Option<[u8; 32]>,
     known_part: &mut dyn FnMut(u32) -> Option<[u8; 32]>,
     on_event: &mut dyn FnMut(HashEvent),
-    cancel: &AtomicBool,
+    cancelled: &dyn Fn() -> bool,
 ) -> Result<SetHashes, HashError> {
     let snapshot = set.snapshot();
     let mut hashes = SetHashes {
@@ -105,7 +104,7 @@ pub fn hash_set(
             }
             continue;
         }
-        if cancel.load(Ordering::Relaxed) {
+        if cancelled() {
             return Err(HashError::Cancelled);
         }
         let path = snapshot
@@ -139,7 +138,7 @@ pub fn hash_set(
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(read_error(e)),
             };
-            if cancel.load(Ordering::Relaxed) {
+            if cancelled() {
                 return Err(HashError::Cancelled);
             }
             let mut chunk = &buf[..n];

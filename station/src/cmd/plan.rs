@@ -4,12 +4,12 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 
 use anyhow::{Context, Result, bail};
 use burnstation::catalog::{BurnResult, Catalog, NewBurn, SetId, Verification};
 use burnstation::hashing::hash_with_catalog;
 use burnstation::pipeline::{self, PipelineOptions};
+use burnstation_hal::Cancel;
 use burnstation_hal::mmc::capacity::NominalMedium;
 use burnstation_images::plan::{DiscSet, PlanOptions, SetHashes, Snapshot};
 
@@ -120,13 +120,15 @@ pub fn run(args: PlanArgs) -> Result<Verdict> {
         snapshot.files(),
         snapshot.bytes(),
     )?;
+    // One Ctrl-C handler for the whole command: hashing, then the burn.
+    let cancel = cancel_on_interrupt();
     eprintln!("hashing the snapshot's files (the catalogue lists every SHA-256)...");
     let hashes = Arc::new(hash_with_catalog(
         &set,
         &mut catalog,
         snapshot_id,
         &mut |_| {},
-        &AtomicBool::new(false),
+        &cancel,
     )?);
     let recorded = if args.record {
         let id = catalog.record_set(snapshot_id, &set, &hashes, unix_now())?;
@@ -146,7 +148,15 @@ pub fn run(args: PlanArgs) -> Result<Verdict> {
         }
     }
     match args.burn_disc {
-        Some(disc) => burn(&args.device, &set, disc, hashes, &mut catalog, recorded),
+        Some(disc) => burn(
+            &args.device,
+            &set,
+            disc,
+            hashes,
+            &mut catalog,
+            recorded,
+            &cancel,
+        ),
         None => Ok(Verdict::Done),
     }
 }
@@ -160,6 +170,7 @@ fn burn(
     hashes: Arc<SetHashes>,
     catalog: &mut Catalog,
     recorded: Option<SetId>,
+    cancel: &Cancel,
 ) -> Result<Verdict> {
     let mut drive = device.open()?;
     let medium = drive.media()?.profile.to_string();
@@ -174,7 +185,6 @@ fn burn(
         })?),
         None => None,
     };
-    let cancel = cancel_on_interrupt();
     let mut progress = Progress::new();
     let outcome = pipeline::burn_planned_disc(
         &mut drive,
@@ -183,7 +193,7 @@ fn burn(
         hashes,
         &PipelineOptions::default(),
         &mut |e| progress.event(e),
-        &cancel,
+        cancel,
     );
     progress.finish();
     if let (Some(set_id), Some(burn_id)) = (recorded, burn_id) {
