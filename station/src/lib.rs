@@ -7,8 +7,11 @@
 //! (`src/main.rs`) is the only place that talks to a person.
 #![deny(clippy::print_stdout, clippy::print_stderr, clippy::exit)]
 
+pub mod catalog;
 pub mod device;
+pub mod hashing;
 pub mod pipeline;
+pub mod restore;
 pub mod ui;
 pub mod verify;
 
