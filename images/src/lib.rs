@@ -8,3 +8,4 @@
 
 pub mod digest;
 pub mod iso9660;
+pub mod plan;

@@ -7,12 +7,15 @@
 //! (`src/main.rs`) is the only place that talks to a person.
 #![deny(clippy::print_stdout, clippy::print_stderr, clippy::exit)]
 
+pub mod catalog;
 pub mod config;
 pub mod device;
 pub mod events;
+pub mod hashing;
 pub mod logging;
 pub mod notify;
 pub mod pipeline;
+pub mod restore;
 pub mod schedule;
 pub mod snapshots;
 pub mod sync;

@@ -12,9 +12,10 @@
 //! its own (the command line does; the daemon gives each drive one). "Jobs" are the
 //! daemon's: a job may run this pipeline once per disc of a set.
 //!
-//! Every burn of a laid-out image goes through [`burn_layout`], which takes the [`Layout`]
-//! and the tree its files are read from: a tree is laid out here ([`burn_and_verify`]),
-//! a disc of a planned set arrives laid out already.
+//! Every burn of a laid-out image goes through [`burn_layout`], which takes the image's
+//! stream (its [`Layout`] and where its files' bytes come from): a tree is laid out here
+//! ([`burn_and_verify`]), a disc of a planned set arrives laid out already
+//! ([`burn_planned_disc`]). One path serves one disc and a set.
 
 use std::fs::File;
 use std::io::{self, Write};
@@ -31,6 +32,9 @@ use burnstation_images::iso9660::{
     BLOCK, FileDigest, ImageDigest, ImageOptions, ImageStream, Layout, LayoutError, RegionError,
     RegionHasher, RegionHashes, RegionMap, ScanError, scan_tree,
 };
+
+use burnstation_images::plan::{DiscSet, PlanError, SetHashes, TREE_FOLDER};
+use sha2::{Digest, Sha256};
 
 use crate::verify::{self, VerifyError, VerifyReport, compare};
 
@@ -176,6 +180,25 @@ pub enum PipelineError {
     /// The layout is inconsistent (a bug).
     #[error(transparent)]
     Regions(#[from] RegionError),
+    /// A disc of a planned set cannot be laid out.
+    #[error(transparent)]
+    Plan(#[from] PlanError),
+    /// The set has no such disc.
+    #[error("the set has discs 1 to {discs}, not {disc}; choose one of them")]
+    NoSuchDisc {
+        /// The disc asked for.
+        disc: u32,
+        /// How many the set has.
+        discs: u32,
+    },
+    /// A file changed between the hashing pass and the burn.
+    #[error(
+        "{path} on the disc does not have the SHA-256 the set's catalogue lists (it changed since the snapshot was hashed); the disc cannot count: hash the snapshot again and burn the disc again"
+    )]
+    ChangedSinceHashed {
+        /// The file, as on the disc.
+        path: String,
+    },
 }
 
 /// What the producer thread hands back.
@@ -231,36 +254,112 @@ fn burn_tree<T: Transport>(
         ..ImageOptions::default()
     };
     let layout = Layout::plan(entries, &image_options)?;
-    burn_layout(
-        drive,
-        medium,
-        Arc::new(layout),
-        root,
-        options,
-        events,
-        cancel,
-    )
+    let stream = ImageStream::new(Arc::new(layout), root.to_path_buf());
+    burn_layout(drive, medium, stream, options, events, cancel)
 }
 
-/// Burns `layout`, its files read from under `source_root`, and reads it back: the path
-/// every laid-out image takes, whoever laid it out. `plan` is the drive's plan for the disc
-/// in it ([`Drive::plan_burn`], for any size): it is sized for the layout here.
-pub fn burn_layout<T: Transport>(
+/// Burns disc `disc` (1-based) of a planned set onto the disc in `drive` and reads it
+/// back, through [`burn_layout`] like any image. `hashes` are the set's, from the hashing
+/// pass: every disc's `CATALOG.txt` lists them, so a file whose bytes on this disc hash
+/// otherwise (the snapshot changed since it was hashed) fails the disc, even though the
+/// disc itself reads back as written.
+pub fn burn_planned_disc<T: Transport>(
     drive: &mut Drive<T>,
-    plan: BurnPlan,
-    layout: Arc<Layout>,
-    source_root: &Path,
+    set: &Arc<DiscSet>,
+    disc: u32,
+    hashes: Arc<SetHashes>,
     options: &PipelineOptions,
     events: &mut dyn FnMut(PipelineEvent),
     cancel: &Cancel,
 ) -> Result<DiscOutcome, PipelineError> {
+    if set.disc(disc).is_none() {
+        return Err(PipelineError::NoSuchDisc {
+            disc,
+            discs: set.discs().len() as u32,
+        });
+    }
+    // The disc in the drive is checked before anything else is done, as for a tree.
+    let medium = drive.plan_burn(1, &options.burn)?;
+    let image = set.disc_image(disc, Arc::clone(&hashes))?;
+    let outcome = burn_layout(drive, medium, image.stream(), options, events, cancel)?;
+    check_catalogued(set, disc, &hashes, &outcome)?;
+    Ok(outcome)
+}
+
+/// Fails when a file of the backup tree on the disc does not have the SHA-256 the set's
+/// catalogue gives it. One order-independent fold over both lists finds whether any
+/// differs, without holding either; only then are they sorted to name the file.
+fn check_catalogued(
+    set: &DiscSet,
+    disc: u32,
+    hashes: &SetHashes,
+    outcome: &DiscOutcome,
+) -> Result<(), PipelineError> {
+    let tree = format!("{TREE_FOLDER}/");
+    let fold = |acc: &mut [u8; 32], path: &[u8], sha: &[u8; 32]| {
+        let mut h = Sha256::new();
+        h.update((path.len() as u64).to_le_bytes());
+        h.update(path);
+        h.update(sha);
+        for (a, b) in acc.iter_mut().zip(h.finalize()) {
+            *a ^= b;
+        }
+    };
+    let mut expected = [0u8; 32];
+    set.for_each_disc_file(disc, hashes, &mut |path, sha| {
+        fold(&mut expected, path, sha)
+    });
+    let burnt_files = || {
+        outcome
+            .files
+            .iter()
+            .filter(|f| f.path.starts_with(tree.as_bytes()))
+    };
+    let mut burnt = [0u8; 32];
+    for file in burnt_files() {
+        fold(&mut burnt, &file.path, &file.sha256);
+    }
+    if burnt == expected {
+        return Ok(());
+    }
+    let mut listed = Vec::new();
+    set.for_each_disc_file(disc, hashes, &mut |path, sha| {
+        listed.push((path.to_vec(), *sha))
+    });
+    listed.sort();
+    let mut actual: Vec<(Vec<u8>, [u8; 32])> = burnt_files().map(|f| (f.path, f.sha256)).collect();
+    actual.sort();
+    let differs = listed
+        .iter()
+        .zip(&actual)
+        .find(|(a, b)| a != b)
+        .map(|(a, _)| a.0.clone())
+        .or_else(|| listed.get(actual.len()).map(|a| a.0.clone()))
+        .unwrap_or_default();
+    Err(PipelineError::ChangedSinceHashed {
+        path: String::from_utf8_lossy(&differs).into_owned(),
+    })
+}
+
+/// Burns the image `stream` produces and reads it back: the path every laid-out image
+/// takes, whoever laid it out and wherever its files' bytes come from. `plan` is the
+/// drive's plan for the disc in it ([`Drive::plan_burn`], for any size): it is sized for
+/// the layout here.
+pub fn burn_layout<T: Transport>(
+    drive: &mut Drive<T>,
+    plan: BurnPlan,
+    stream: ImageStream,
+    options: &PipelineOptions,
+    events: &mut dyn FnMut(PipelineEvent),
+    cancel: &Cancel,
+) -> Result<DiscOutcome, PipelineError> {
+    let layout = Arc::clone(stream.layout());
     let plan = plan.for_image(layout.total_blocks())?;
     let map = RegionMap::of_layout(&layout)?;
     events(PipelineEvent::Planned {
         plan: plan.clone(),
         files: layout.data_files().count(),
     });
-    let stream = ImageStream::new(Arc::clone(&layout), source_root.to_path_buf());
     let mut run = Run {
         drive,
         options,

@@ -515,8 +515,13 @@ pub fn options() -> ImageOptions {
 pub fn build_image(tree: &Path, out: &Path, options: &ImageOptions) -> ImageDigest {
     let entries = scan_tree(tree).expect("scan the fixture tree");
     let layout = Layout::plan(entries, options).expect("plan the image");
-    let total = layout.total_bytes();
-    let mut stream = ImageStream::new(layout, tree.to_path_buf());
+    write_stream(ImageStream::new(layout, tree.to_path_buf()), out)
+}
+
+/// Writes a whole image stream into `out` (all-zero blocks become holes), returning its
+/// digest.
+pub fn write_stream(mut stream: ImageStream, out: &Path) -> ImageDigest {
+    let total = stream.layout().total_bytes();
     let mut file = fs::File::create(out).expect("create image file");
     let written = for_each_chunk(&mut stream, |chunk| {
         if chunk.iter().all(|&b| b == 0) {

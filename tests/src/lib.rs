@@ -1,7 +1,7 @@
 //! Cross-crate and system tests of the burn station.
 //!
 //! The library part holds what several test files share, here and in the other crates'
-//! tests (the [`awkward`] tree and its oracles); the tests themselves live in `tests/tests/`. Most of it is the emulated-burner harness (see `docs/testing.md`): a
+//! tests (the [`awkward`] tree and its oracles, the disc-set tests' [`sets`] tree); the tests themselves live in `tests/tests/`. Most of it is the emulated-burner harness (see `docs/testing.md`): a
 //! [`tgt`] daemon emulating a DVD burner, a cached [`guest`] (Debian's kernel, busybox), a
 //! [`share`] that carries the binaries under test in and the results out, and [`qemu`]
 //! booting the guest with the burner attached over USB or virtio-scsi. [`burner`] ties them
@@ -20,6 +20,7 @@ pub mod guest;
 pub mod host_build;
 pub mod procfs;
 pub mod qemu;
+pub mod sets;
 pub mod share;
 pub mod sshd;
 pub mod station_log;

@@ -10,6 +10,7 @@
 
 mod bench_burn;
 mod bench_image;
+mod bench_plan;
 mod bench_util;
 mod demo;
 mod packages;
@@ -67,6 +68,11 @@ const BENCHES: &[Bench] = &[
         name: "burn",
         about: "burn + verify on SimDrive vs xorriso; 16x pacing under CPU load; memory (~15 min)",
         run: bench_burn::run,
+    },
+    Bench {
+        name: "plan",
+        about: "planning a 1 000 000-entry snapshot onto DVD+R and BD-R sets: time and memory",
+        run: bench_plan::run,
     },
 ];
 

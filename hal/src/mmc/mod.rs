@@ -17,6 +17,7 @@ use std::time::Duration;
 
 use crate::scsi::{CommandError, DataTransfer, Transport, execute, opcode_name};
 
+pub mod capacity;
 pub mod config;
 pub mod disc;
 pub mod event;

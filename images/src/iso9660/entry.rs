@@ -89,15 +89,29 @@ pub enum ScanEvent {
 /// Lists every entry under `root` (the root itself first, with an empty path), without
 /// following symlinks. A socket, FIFO or device node is an error naming it.
 pub fn scan_tree(root: &Path) -> Result<Vec<SourceEntry>, ScanError> {
+    let mut entries = Vec::new();
+    scan_tree_each(root, &mut |entry| entries.push(entry))?;
+    Ok(entries)
+}
+
+/// Like [`scan_tree`], but hands each entry to `on_entry` as it is found instead of
+/// collecting them, in depth-first pre-order (a directory, then its entries by name bytes,
+/// each subdirectory's contents right after it): for callers that keep a more compact form
+/// of a large tree.
+pub fn scan_tree_each(root: &Path, on_entry: &mut dyn FnMut(SourceEntry)) -> Result<(), ScanError> {
     let mut special = None;
-    let entries = scan(root, &mut |path: &Path, kind| {
-        if special.is_none() {
-            special = Some((path.to_path_buf(), kind));
-        }
-    })?;
+    scan(
+        root,
+        &mut |path: &Path, kind| {
+            if special.is_none() {
+                special = Some((path.to_path_buf(), kind));
+            }
+        },
+        on_entry,
+    )?;
     match special {
         Some((path, kind)) => Err(ScanError::Unsupported { path, kind }),
-        None => Ok(entries),
+        None => Ok(()),
     }
 }
 
@@ -106,13 +120,19 @@ pub fn scan_tree_with(
     root: &Path,
     mut on_event: impl FnMut(ScanEvent),
 ) -> Result<Vec<SourceEntry>, ScanError> {
-    scan(root, &mut |path: &Path, kind| {
-        let relative = path.strip_prefix(root).unwrap_or(path);
-        on_event(ScanEvent::SkippedSpecial {
-            path: relative.as_os_str().as_bytes().to_vec(),
-            kind,
-        });
-    })
+    let mut entries = Vec::new();
+    scan(
+        root,
+        &mut |path: &Path, kind| {
+            let relative = path.strip_prefix(root).unwrap_or(path);
+            on_event(ScanEvent::SkippedSpecial {
+                path: relative.as_os_str().as_bytes().to_vec(),
+                kind,
+            });
+        },
+        &mut |entry| entries.push(entry),
+    )?;
+    Ok(entries)
 }
 
 fn special_kind(file_type: &fs::FileType) -> &'static str {
@@ -129,15 +149,42 @@ fn special_kind(file_type: &fs::FileType) -> &'static str {
     }
 }
 
+/// One directory being listed: its path and the names not visited yet.
+struct Level {
+    rel: Vec<u8>,
+    abs: PathBuf,
+    names: std::vec::IntoIter<Vec<u8>>,
+}
+
+/// A directory's names, sorted so the scan is deterministic (the layout sorts again by its
+/// own rules).
+fn list(rel: Vec<u8>, abs: PathBuf) -> Result<Level, ScanError> {
+    let unreadable = |cause| ScanError::Unreadable {
+        path: abs.clone(),
+        cause,
+    };
+    let mut names: Vec<Vec<u8>> = fs::read_dir(&abs)
+        .map_err(unreadable)?
+        .map(|item| item.map(|e| e.file_name().as_bytes().to_vec()))
+        .collect::<Result<_, _>>()
+        .map_err(unreadable)?;
+    names.sort();
+    Ok(Level {
+        rel,
+        abs,
+        names: names.into_iter(),
+    })
+}
+
 fn scan(
     root: &Path,
     on_special: &mut dyn FnMut(&Path, &'static str),
-) -> Result<Vec<SourceEntry>, ScanError> {
+    on_entry: &mut dyn FnMut(SourceEntry),
+) -> Result<(), ScanError> {
     let unreadable = |path: &Path| {
         let path = path.to_path_buf();
         move |cause| ScanError::Unreadable { path, cause }
     };
-    let mut entries = Vec::new();
     let root_error = |cause| ScanError::Root {
         path: root.to_path_buf(),
         cause,
@@ -149,50 +196,39 @@ fn scan(
             "not a directory",
         )));
     }
-    entries.push(entry_from(Vec::new(), &meta, EntryKind::Directory));
-    // Depth-first with an explicit stack; each directory's names are sorted so the scan
-    // is deterministic (the layout sorts again by its own rules).
-    let mut stack: Vec<Vec<u8>> = vec![Vec::new()];
-    while let Some(dir_rel) = stack.pop() {
-        let dir_abs = root.join(OsStr::from_bytes(&dir_rel));
-        let mut names: Vec<Vec<u8>> = fs::read_dir(&dir_abs)
-            .map_err(unreadable(&dir_abs))?
-            .map(|item| item.map(|e| e.file_name().as_bytes().to_vec()))
-            .collect::<Result<_, _>>()
-            .map_err(unreadable(&dir_abs))?;
-        names.sort();
-        let mut subdirs = Vec::new();
-        for name in names {
-            let mut rel = dir_rel.clone();
-            if !rel.is_empty() {
-                rel.push(b'/');
-            }
-            rel.extend_from_slice(&name);
-            let abs = dir_abs.join(OsStr::from_bytes(&name));
-            let meta = fs::symlink_metadata(&abs).map_err(unreadable(&abs))?;
-            let file_type = meta.file_type();
-            let kind = if file_type.is_file() {
-                // Opened (and closed) only to find an unreadable file now, before a
-                // write-once disc is half burnt; its contents are read when streaming.
-                fs::File::open(&abs).map_err(unreadable(&abs))?;
-                EntryKind::File { size: meta.len() }
-            } else if file_type.is_dir() {
-                subdirs.push(rel.clone());
-                EntryKind::Directory
-            } else if file_type.is_symlink() {
-                let target = fs::read_link(&abs).map_err(unreadable(&abs))?;
-                EntryKind::Symlink {
-                    target: target.into_os_string().into_encoded_bytes(),
-                }
-            } else {
-                on_special(&abs, special_kind(&file_type));
-                continue;
-            };
-            entries.push(entry_from(rel, &meta, kind));
+    on_entry(entry_from(Vec::new(), &meta, EntryKind::Directory));
+    // Depth-first with an explicit stack of the directories being listed.
+    let mut stack = vec![list(Vec::new(), root.to_path_buf())?];
+    while let Some(level) = stack.last_mut() {
+        let Some(name) = level.names.next() else {
+            stack.pop();
+            continue;
+        };
+        let mut rel = level.rel.clone();
+        if !rel.is_empty() {
+            rel.push(b'/');
         }
-        stack.extend(subdirs.into_iter().rev());
+        rel.extend_from_slice(&name);
+        let abs = level.abs.join(OsStr::from_bytes(&name));
+        let meta = fs::symlink_metadata(&abs).map_err(unreadable(&abs))?;
+        let file_type = meta.file_type();
+        if file_type.is_file() {
+            // Opened (and closed) only to find an unreadable file now, before a
+            // write-once disc is half burnt; its contents are read when streaming.
+            fs::File::open(&abs).map_err(unreadable(&abs))?;
+            on_entry(entry_from(rel, &meta, EntryKind::File { size: meta.len() }));
+        } else if file_type.is_dir() {
+            on_entry(entry_from(rel.clone(), &meta, EntryKind::Directory));
+            stack.push(list(rel, abs)?);
+        } else if file_type.is_symlink() {
+            let target = fs::read_link(&abs).map_err(unreadable(&abs))?;
+            let target = target.into_os_string().into_encoded_bytes();
+            on_entry(entry_from(rel, &meta, EntryKind::Symlink { target }));
+        } else {
+            on_special(&abs, special_kind(&file_type));
+        }
     }
-    Ok(entries)
+    Ok(())
 }
 
 fn entry_from(path: Vec<u8>, meta: &fs::Metadata, kind: EntryKind) -> SourceEntry {

@@ -19,7 +19,7 @@ use std::collections::HashMap;
 use super::entry::{EntryKind, LinkIdentity, SourceEntry};
 use super::manifest::{self, MANIFEST_NAME};
 use super::names;
-use super::records::{BLOCK, MAX_EXTENT_BYTES, UnixSeconds};
+use super::records::{self, BLOCK, MAX_EXTENT_BYTES, UnixSeconds};
 
 /// Where the volume descriptors start (after the 16-block system area).
 const FIRST_DESCRIPTOR_LBA: u64 = 16;
@@ -165,6 +165,16 @@ pub struct PlannedFile {
     pub size: u64,
     pub extents: Vec<Extent>,
     pub origin: FileOrigin,
+}
+
+/// What one directory costs in an image, as [`Layout::directory_cost`] measures it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct DirectoryCost {
+    /// Blocks of its ISO extent, its continuation area and its Joliet extent.
+    pub blocks: u64,
+    /// Bytes of its subdirectories' records in the ISO and in the Joliet path table.
+    pub iso_path_records: u64,
+    pub joliet_path_records: u64,
 }
 
 /// One data file of a [`Layout`], as [`Layout::data_files`] yields it.
@@ -847,6 +857,37 @@ impl Layout {
             }
         }
         extents
+    }
+
+    /// What the directory at `path` costs (the root's path is empty). Its records' lengths
+    /// depend only on its own entries (names, attributes, symlink targets, extents), never
+    /// on other directories: the same directory costs the same in any image, which lets a
+    /// caller measure a large image one directory at a time.
+    pub fn directory_cost(&self, path: &[u8]) -> Option<DirectoryCost> {
+        let node = if path.is_empty() { 0 } else { self.find(path)? };
+        let NodeKind::Directory { dir } = self.nodes[node as usize].kind else {
+            return None;
+        };
+        let d = &self.dirs[dir as usize];
+        let child_dirs = |kids: &[u32]| {
+            kids.iter()
+                .copied()
+                .filter(|&k| self.is_dir(k))
+                .collect::<Vec<u32>>()
+        };
+        let iso_path_records = child_dirs(&d.iso_children)
+            .iter()
+            .map(|&k| records::path_record_len(self.nodes[k as usize].iso_name.len()) as u64)
+            .sum();
+        let joliet_path_records = child_dirs(&d.joliet_children)
+            .iter()
+            .map(|&k| records::path_record_len(self.nodes[k as usize].joliet_name.len() * 2) as u64)
+            .sum();
+        Some(DirectoryCost {
+            blocks: blocks_for(d.iso_bytes) + d.ce_blocks + blocks_for(d.joliet_bytes),
+            iso_path_records,
+            joliet_path_records,
+        })
     }
 
     /// Every file with data on the disc, in LBA order (the manifest, if any, last).

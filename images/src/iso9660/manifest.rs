@@ -55,7 +55,7 @@ fn escaped_len(path: &[u8]) -> usize {
 }
 
 /// Bytes of one line: optional `\`, 64 hex digits, two spaces, the (escaped) path, `\n`.
-fn line_len(path: &[u8]) -> u64 {
+pub fn line_len(path: &[u8]) -> u64 {
     (64 + 2 + escaped_len(path) + 1) as u64
 }
 

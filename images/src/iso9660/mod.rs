@@ -18,16 +18,17 @@ pub mod names;
 pub mod reader;
 pub mod records;
 pub mod regions;
+pub mod source;
 pub mod stream;
 pub mod susp;
 
 pub use entry::{
     EntryKind, LinkIdentity, ScanError, ScanEvent, SourceEntry, Timestamp, scan_tree,
-    scan_tree_with,
+    scan_tree_each, scan_tree_with,
 };
 pub use layout::{
-    DataFileRef, Extent, FileOrigin, GeneratedFile, ImageOptions, Layout, LayoutError, PlannedFile,
-    Structure,
+    DataFileRef, DirectoryCost, Extent, FileOrigin, GeneratedFile, ImageOptions, Layout,
+    LayoutError, PlannedFile, Structure,
 };
 pub use manifest::{MANIFEST_NAME, ManifestEntry, ManifestFormatError, parse_manifest};
 pub use reader::{FileReader, IsoEntry, IsoEntryKind, IsoImage, ReadError, TreeKind, VolumeInfo};
@@ -35,6 +36,7 @@ pub use records::BLOCK;
 pub use regions::{
     Owner, OwnerRef, Region, RegionError, RegionHasher, RegionHashes, RegionMap, owners_of,
 };
+pub use source::{FileSource, TreeSource, open_range};
 pub use stream::{FileDigest, ImageDigest, ImageStream, StreamError};
 
 #[cfg(test)]

@@ -8,10 +8,7 @@
 //! bytes per file. A file that vanished, became unreadable or changed size since the plan
 //! stops the stream with an error naming it: the image is never silently wrong.
 
-use std::ffi::OsStr;
-use std::fs::File;
 use std::io::{self, Read};
-use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
@@ -22,6 +19,7 @@ use sha2::{Digest, Sha256};
 use super::layout::{DataSource, Layout, NodeKind};
 use super::manifest;
 use super::records::{BLOCK, BLOCK_USIZE};
+use super::source::{FileSource, TreeSource};
 
 /// How many bytes of image the helper thread hashes at once.
 const HASH_CHUNK: usize = 1 << 20;
@@ -165,10 +163,19 @@ enum Current {
     /// A source file being copied.
     File {
         data: usize,
-        file: File,
+        file: Opened,
         left: u64,
     },
     Done,
+}
+
+/// An opened data file's bytes (a file, a range of one, or produced on the fly).
+struct Opened(Box<dyn Read + Send>);
+
+impl std::fmt::Debug for Opened {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Opened")
+    }
 }
 
 /// What a run of bytes in a hashing chunk is.
@@ -329,7 +336,7 @@ impl Hashers {
 #[derive(Debug)]
 pub struct ImageStream {
     layout: Arc<Layout>,
-    source_root: PathBuf,
+    source: Box<dyn FileSource>,
     segment: Segment,
     current: Current,
     hashers: Hashers,
@@ -344,11 +351,17 @@ pub struct ImageStream {
 impl ImageStream {
     /// A stream of the image `layout` describes, reading source files under `source_root`.
     pub fn new(layout: impl Into<Arc<Layout>>, source_root: PathBuf) -> ImageStream {
+        ImageStream::with_source(layout, Box::new(TreeSource::new(source_root)))
+    }
+
+    /// A stream of the image `layout` describes, reading each source file's bytes from
+    /// `source` (by its first name on the disc).
+    pub fn with_source(layout: impl Into<Arc<Layout>>, source: Box<dyn FileSource>) -> ImageStream {
         let layout = layout.into();
         let files = layout.data.len();
         ImageStream {
             layout,
-            source_root,
+            source,
             segment: Segment::SystemArea,
             current: Current::Zeros { left: 16 * BLOCK },
             hashers: Hashers::new(files),
@@ -477,14 +490,16 @@ impl ImageStream {
             }
             DataSource::Source => {
                 let rel = layout.node_path(file.names[0]);
-                let path = self.source_root.join(OsStr::from_bytes(&rel));
-                let opened = File::open(&path).map_err(|source| StreamError::Open {
-                    path: String::from_utf8_lossy(&rel).into_owned(),
-                    cause: Arc::new(source),
-                })?;
+                let opened =
+                    self.source
+                        .open(&rel, file.size)
+                        .map_err(|source| StreamError::Open {
+                            path: String::from_utf8_lossy(&rel).into_owned(),
+                            cause: Arc::new(source),
+                        })?;
                 return Ok(Current::File {
                     data: index,
-                    file: opened,
+                    file: Opened(opened),
                     left: file.size,
                 });
             }
@@ -563,7 +578,7 @@ impl ImageStream {
                     let data = *data;
                     if *left > 0 {
                         let want = (*left).min(buf.len() as u64) as usize;
-                        let n = match file.read(&mut buf[..want]) {
+                        let n = match file.0.read(&mut buf[..want]) {
                             Ok(n) => n,
                             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                             Err(source) => {
@@ -588,7 +603,7 @@ impl ImageStream {
                     // All planned bytes are in: the file must end here.
                     let mut probe = [0u8; 1];
                     let grew = loop {
-                        match file.read(&mut probe) {
+                        match file.0.read(&mut probe) {
                             Ok(n) => break n > 0,
                             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                             Err(source) => {

@@ -90,8 +90,12 @@ pub fn run(args: BurnArgs) -> Result<Verdict> {
         &cancel,
     );
     progress.finish();
-    let outcome = outcome?;
+    Ok(report(&outcome?))
+}
 
+/// Prints what a burn did and how its read-back went; a disc that failed verification is
+/// [`Verdict::Damaged`].
+pub fn report(outcome: &pipeline::DiscOutcome) -> Verdict {
     let burn = &outcome.burn;
     let seconds = burn.writing_time.as_secs_f64().max(0.001);
     let family = burn.plan.family();
@@ -114,11 +118,11 @@ pub fn run(args: BurnArgs) -> Result<Verdict> {
             println!(
                 "not verified (--no-verify): check it with `burnstation verify` before trusting it"
             );
-            Ok(Verdict::Done)
+            Verdict::Done
         }
         Some(report) => {
             println!("{report}");
-            Ok(Verdict::of(report))
+            Verdict::of(report)
         }
     }
 }

@@ -3,11 +3,13 @@
 
 use std::fs::File;
 use std::io::{self, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use burnstation_images::digest::{for_each_chunk, hex};
-use burnstation_images::iso9660::{BLOCK, ImageOptions, ImageStream, Layout, scan_tree};
+use burnstation_images::iso9660::{
+    BLOCK, ImageDigest, ImageOptions, ImageStream, Layout, scan_tree,
+};
 
 use super::unix_now;
 
@@ -56,11 +58,23 @@ pub fn run(args: ImageArgs) -> Result<()> {
     };
     let layout = Layout::plan(entries, &options)?;
     let total = layout.total_bytes();
-    let mut stream = ImageStream::new(layout, args.src_dir.clone());
-    let mut out = File::create(&args.output).with_context(|| {
+    let digest = write_image(ImageStream::new(layout, args.src_dir.clone()), &args.output)?;
+    println!(
+        "{}: {} bytes ({} blocks of {BLOCK})",
+        args.output.display(),
+        total,
+        total / BLOCK
+    );
+    println!("sha256 {}", hex(&digest.image_sha256));
+    Ok(())
+}
+
+/// Streams a whole image into the file `path`, returning its digest.
+pub fn write_image(mut stream: ImageStream, path: &Path) -> Result<ImageDigest> {
+    let mut out = File::create(path).with_context(|| {
         format!(
             "cannot create {}; check that its directory exists and is writable",
-            args.output.display()
+            path.display()
         )
     })?;
     let copied = for_each_chunk(&mut stream, |chunk| {
@@ -74,18 +88,10 @@ pub fn run(args: ImageArgs) -> Result<()> {
         Err(Stopped::Output(e)) => {
             return Err(anyhow::Error::new(e).context(format!(
                 "cannot write {}; check the free space",
-                args.output.display()
+                path.display()
             )));
         }
     }
     out.flush()?;
-    let digest = stream.finish().context("the image stream stopped")?;
-    println!(
-        "{}: {} bytes ({} blocks of {BLOCK})",
-        args.output.display(),
-        total,
-        total / BLOCK
-    );
-    println!("sha256 {}", hex(&digest.image_sha256));
-    Ok(())
+    stream.finish().context("the image stream stopped")
 }

@@ -2,6 +2,7 @@
 //! To add one, add its module, a variant here, and its arm in [`Command::run`].
 
 pub mod burn;
+pub mod catalog;
 pub mod device;
 pub mod drives;
 pub mod eject;
@@ -10,7 +11,9 @@ pub mod image;
 pub mod interrupt;
 pub mod ls;
 pub mod media;
+pub mod plan;
 pub mod progress;
+pub mod restore;
 pub mod sync;
 pub mod verify;
 
@@ -67,6 +70,12 @@ pub enum Command {
     Image(image::ImageArgs),
     /// List the Rock Ridge tree of a disc image, like `ls -l`.
     Ls(ls::LsArgs),
+    /// Plan a snapshot onto as many discs as it needs; optionally write every disc's image.
+    Plan(plan::PlanArgs),
+    /// Restore a disc set (or a path of it) from mounted discs, images or a drive.
+    Restore(restore::RestoreArgs),
+    /// Ask the catalogue which disc holds a file, or how far each disc set got.
+    Catalog(catalog::CatalogArgs),
     /// Copy the backup tree from the server into a new snapshot now (exit 0 ok, 2 error,
     /// 130 interrupted).
     Sync(sync::SyncArgs),
@@ -85,6 +94,9 @@ impl Command {
             Command::Eject(args) => done(eject::run(args)),
             Command::Image(args) => done(image::run(args)),
             Command::Ls(args) => done(ls::run(args)),
+            Command::Plan(args) => plan::run(args),
+            Command::Restore(args) => restore::run(args),
+            Command::Catalog(args) => done(catalog::run(args)),
             Command::Sync(args) => done(sync::run(args)),
         }
     }

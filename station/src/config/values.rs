@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
+use burnstation_hal::mmc::capacity::{NOMINAL_MEDIA, NominalMedium};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
@@ -240,29 +241,25 @@ impl FromStr for CronSchedule {
     }
 }
 
-/// The blank media the station knows by name (the names on the packets).
-// Replace with `burnstation_hal`'s table of nominal media (its tokens are the same) when the
-// disc-set work that adds it lands.
-pub const MEDIUM_NAMES: [&str; 11] = [
-    "cd-r", "cd-rw", "dvd+r", "dvd+r-dl", "dvd-r", "dvd-r-dl", "dvd+rw", "dvd-rw", "bd-r",
-    "bd-r-dl", "bd-re",
-];
-
 /// Which media the station asks for.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(try_from = "Vec<String>")]
 pub enum MediaChoice {
     /// Whatever blank disc is in the drive.
     Auto,
-    /// These, best first.
-    Prefer(Vec<&'static str>),
+    /// These, best first (hal's table of media, by the names on the packets).
+    Prefer(Vec<&'static NominalMedium>),
 }
 
 impl TryFrom<Vec<String>> for MediaChoice {
     type Error = ValueError;
 
     fn try_from(names: Vec<String>) -> Result<MediaChoice, ValueError> {
-        let known = MEDIUM_NAMES.join(", ");
+        let known = NOMINAL_MEDIA
+            .iter()
+            .map(|m| m.token)
+            .collect::<Vec<_>>()
+            .join(", ");
         if names.is_empty() {
             return refuse(format!(
                 "the list is empty; write [\"auto\"] or media names such as [\"dvd+r\"] ({known})"
@@ -274,15 +271,14 @@ impl TryFrom<Vec<String>> for MediaChoice {
             }
             return refuse("\"auto\" means any medium, so it must be alone: write [\"auto\"]");
         }
-        let mut chosen: Vec<&'static str> = Vec::new();
+        let mut chosen: Vec<&'static NominalMedium> = Vec::new();
         for name in &names {
-            let wanted = name.trim().to_ascii_lowercase();
-            let Some(found) = MEDIUM_NAMES.iter().find(|m| **m == wanted) else {
+            let Ok(found) = name.parse::<&'static NominalMedium>() else {
                 return refuse(format!(
                     "{name:?} is not a medium the box knows; use {known}"
                 ));
             };
-            if chosen.contains(found) {
+            if chosen.contains(&found) {
                 return refuse(format!("{name:?} is listed twice; name each medium once"));
             }
             chosen.push(found);
@@ -615,8 +611,12 @@ mod tests {
     fn media_are_auto_alone_or_known_names_once() {
         let auto = MediaChoice::try_from(vec!["auto".to_string()]).unwrap();
         assert_eq!(auto, MediaChoice::Auto);
-        let named = MediaChoice::try_from(vec!["BD-R".into(), "dvd+r".into()]).unwrap();
-        assert_eq!(named, MediaChoice::Prefer(vec!["bd-r", "dvd+r"]));
+        let named = MediaChoice::try_from(vec!["BD-R".into(), "dvd+r-dl".into()]).unwrap();
+        let MediaChoice::Prefer(named) = named else {
+            panic!("named media are a preference")
+        };
+        let tokens: Vec<&str> = named.iter().map(|m| m.token).collect();
+        assert_eq!(tokens, ["bd-r", "dvd+r-dl"]);
         for bad in [
             vec![],
             vec!["auto".to_string(), "dvd+r".to_string()],

@@ -31,13 +31,8 @@ use crate::mmc::{MediaFamily, Profile};
 
 const STATE_VERSION: u32 = 1;
 
-/// Capacities in 2048-byte blocks (`mmc.md` 2.1).
-const CD_80_MIN_BLOCKS: u32 = 359_849;
-const DVD_PLUS_BLOCKS: u32 = 2_295_104;
-const DVD_MINUS_BLOCKS: u32 = 2_298_496;
-const DVD_PLUS_DL_BLOCKS: u32 = 4_173_824;
-const DVD_MINUS_DL_BLOCKS: u32 = 4_171_712;
-const BD_SL_BLOCKS: u32 = 12_219_392;
+/// Capacities in 2048-byte blocks: the public table the planner uses too.
+use crate::mmc::capacity::{BD_SL_BLOCKS, DVD_MINUS_BLOCKS, NominalMedium};
 /// DVD-RW formatted (00h/10h/15h) loses 608 blocks on a GSA-4083N (R3).
 const DVD_RW_FORMAT_LOSS: u32 = 608;
 /// BD spares: the default format (ISA0 4096 + OSA 8192 clusters), the largest spare offered
@@ -372,17 +367,7 @@ pub(crate) fn state_path(medium: &Path) -> PathBuf {
 
 /// The unformatted capacity of a new medium of `profile`.
 fn real_capacity(profile: Profile) -> Option<u32> {
-    Some(match profile {
-        Profile::CdR | Profile::CdRw => CD_80_MIN_BLOCKS,
-        Profile::DvdRSequential | Profile::DvdRwSequential | Profile::DvdRwRestrictedOverwrite => {
-            DVD_MINUS_BLOCKS
-        }
-        Profile::DvdRDualLayerSequential => DVD_MINUS_DL_BLOCKS,
-        Profile::DvdPlusR | Profile::DvdPlusRw => DVD_PLUS_BLOCKS,
-        Profile::DvdPlusRDualLayer => DVD_PLUS_DL_BLOCKS,
-        Profile::BdRSequential | Profile::BdRe => BD_SL_BLOCKS,
-        _ => return None,
-    })
+    NominalMedium::for_profile(profile).map(|medium| medium.blocks)
 }
 
 /// A spare of `real` blocks on a real single-layer BD, scaled to a test medium of `raw`
