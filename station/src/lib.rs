@@ -8,10 +8,17 @@
 #![deny(clippy::print_stdout, clippy::print_stderr, clippy::exit)]
 
 pub mod catalog;
+pub mod config;
 pub mod device;
+pub mod events;
 pub mod hashing;
+pub mod logging;
+pub mod notify;
 pub mod pipeline;
 pub mod restore;
+pub mod schedule;
+pub mod snapshots;
+pub mod sync;
 pub mod ui;
 pub mod verify;
 

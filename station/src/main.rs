@@ -7,7 +7,6 @@
 
 mod cmd;
 
-use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -19,7 +18,8 @@ const EXIT_STATUS_HELP: &str = "\
 Exit status:
   0    done: every disc burnt or checked holds exactly what it should
   1    verification found damage: the disc must not be counted as a good copy
-  2    error: the drive, the disc or the input (the message says what to do)
+  2    error: the drive, the disc, the input, the settings or the server (the message
+       says what to do)
   130  interrupted (Ctrl-C)";
 
 /// Burn the OpenSkills backup tree onto optical discs, and read every disc back.
@@ -100,21 +100,9 @@ fn one_sentence(err: &anyhow::Error) -> String {
     message
 }
 
-/// Logs go to stderr so that a command's own output on stdout stays machine-readable.
-/// `RUST_LOG` overrides the level chosen with `-v`. Colours only on a terminal: a log file
-/// or the journal would otherwise keep the escape codes.
+/// Logs go to stderr so that a command's own output on stdout stays machine-readable (or to
+/// the journal, when stderr is the journal: see `burnstation::logging`). `RUST_LOG` overrides
+/// the level chosen with `-v`.
 fn init_logging(verbose: u8) {
-    let level = match verbose {
-        0 => "warn",
-        1 => "info",
-        2 => "debug",
-        _ => "trace",
-    };
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .init();
+    burnstation::logging::init(burnstation::logging::Role::Command, verbose);
 }

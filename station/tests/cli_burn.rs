@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use burnstation_images::iso9660::IsoImage;
 use burnstation_tests::awkward::{Fidelity, build_awkward_tree, compare_trees, require, run};
+use burnstation_tests::tools::describe_output as text;
 
 fn burnstation(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_burnstation"))
@@ -30,15 +31,6 @@ const INTERRUPTED: i32 = 130;
 #[track_caller]
 fn assert_exit(output: &Output, code: i32) {
     assert_eq!(output.status.code(), Some(code), "{}", text(output));
-}
-
-fn text(output: &Output) -> String {
-    format!(
-        "status {}\nstdout:\n{}\nstderr:\n{}",
-        output.status,
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
 }
 
 /// A scratch directory with a tree to burn and a disc file path.

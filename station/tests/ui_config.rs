@@ -7,6 +7,7 @@ use burnstation::ui::config::{ButtonsConfig, ButtonsKind, DisplayConfig, Display
 use burnstation::ui::key;
 use burnstation_hal::buttons::Button;
 use burnstation_hal::display::{OledSize, PanelSpec};
+use burnstation_tests::sshd::generate_key;
 
 fn sections(text: &str) -> (DisplayConfig, ButtonsConfig) {
     let table: toml::Table = text.parse().unwrap();
@@ -150,22 +151,7 @@ fn unknown_settings_are_refused() {
 fn the_key_fingerprint_is_the_one_ssh_keygen_prints() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("id_ed25519");
-    let made = std::process::Command::new("ssh-keygen")
-        .args([
-            "-q",
-            "-t",
-            "ed25519",
-            "-N",
-            "",
-            "-C",
-            "burnstation@test",
-            "-f",
-        ])
-        .arg(&path)
-        .status()
-        .expect("ssh-keygen (openssh-client) is installed by cargo xtask test");
-    assert!(made.success());
-    let line = std::fs::read_to_string(path.with_extension("pub")).unwrap();
+    let line = generate_key(&path).unwrap();
     let listed = std::process::Command::new("ssh-keygen")
         .arg("-lf")
         .arg(path.with_extension("pub"))

@@ -7,7 +7,7 @@
 //! booting the guest with the burner attached over USB or virtio-scsi. [`burner`] ties them
 //! into the API the tests use: [`EmulatedBurner`]. A scenario of several commands uses
 //! [`steps`] to get each command's own result, and [`station_log`] to read what the station
-//! sent the drive.
+//! sent the drive. The sync tests copy from a real OpenSSH server on loopback: [`sshd`].
 //!
 //! Like the library crates, this code never prints and never exits: it returns errors whose
 //! messages say what happened and what to do, and the tests decide what to print.
@@ -18,9 +18,11 @@ pub mod burner;
 pub mod fixtures;
 pub mod guest;
 pub mod host_build;
+pub mod procfs;
 pub mod qemu;
 pub mod sets;
 pub mod share;
+pub mod sshd;
 pub mod station_log;
 pub mod steps;
 pub mod tgt;

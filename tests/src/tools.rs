@@ -99,6 +99,26 @@ pub const SHA256SUM: Tool = Tool {
     program: "sha256sum",
     package: "coreutils",
 };
+/// The OpenSSH server the sync tests copy from.
+pub const SSHD: Tool = Tool {
+    program: "sshd",
+    package: "openssh-server",
+};
+/// The OpenSSH client (the sync runs it under rsync; the harness asks it for its version).
+pub const SSH: Tool = Tool {
+    program: "ssh",
+    package: "openssh-client",
+};
+/// Makes the test sshd's host key and its client's key.
+pub const SSH_KEYGEN: Tool = Tool {
+    program: "ssh-keygen",
+    package: "openssh-client",
+};
+/// What the station syncs with, on both ends of the test connection.
+pub const RSYNC: Tool = Tool {
+    program: "rsync",
+    package: "rsync",
+};
 /// Decompresses `.ko.xz` modules (Debian 13 and later compress them).
 pub const XZ: Tool = Tool {
     program: "xz",
@@ -227,6 +247,16 @@ pub fn command_line(command: &Command) -> String {
     let mut words = vec![command.get_program().to_string_lossy().into_owned()];
     words.extend(command.get_args().map(quote));
     words.join(" ")
+}
+
+/// A finished command's status, stdout and stderr, for a failing test's message.
+pub fn describe_output(output: &Output) -> String {
+    format!(
+        "status {}\nstdout:\n{}\nstderr:\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
 }
 
 /// The last `lines` lines of `text`.

@@ -18,7 +18,8 @@ pub const BUILD: &[&str] = &[
 ];
 
 /// What the tests need beyond the build: the independent ISO readers every image is checked
-/// against, and the emulated burner (tgt + QEMU) of the system tests.
+/// against, the emulated burner (tgt + QEMU) of the system tests, and the OpenSSH server and
+/// rsync the sync tests copy from.
 pub const TEST: &[&str] = &[
     "xorriso",
     "genisoimage",
@@ -34,9 +35,12 @@ pub const TEST: &[&str] = &[
     // Debian 13 and later ship .ko.xz kernel modules; the guest build unpacks them.
     "xz-utils",
     // ssh-keygen: the box key's fingerprint on the display is checked against OpenSSH's;
-    // zbarimg reads the key's QR code back off the drawn screen.
+    // zbarimg reads the key's QR code back off the drawn screen. The sync tests run the
+    // real rsync and ssh against a private sshd on loopback.
     "openssh-client",
     "zbar-tools",
+    "openssh-server",
+    "rsync",
 ];
 
 /// What the benchmarks compare against, and `time` (GNU), which reports a child's peak RSS.

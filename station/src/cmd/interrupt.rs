@@ -16,6 +16,13 @@ pub fn interrupted() -> bool {
     INTERRUPTED.load(Ordering::SeqCst)
 }
 
+/// Records an interruption that a command noticed through its own signal handling (the
+/// sync's, on its async runtime), so that it exits 130 like a command stopped through
+/// [`cancel_on_interrupt`].
+pub fn record_interrupted() {
+    INTERRUPTED.store(true, Ordering::SeqCst);
+}
+
 /// A cancel flag raised by Ctrl-C, so an interrupted burn stops between two WRITEs, leaves
 /// the drive flushed and the tray unlocked, and says what state the disc is in.
 pub fn cancel_on_interrupt() -> Cancel {

@@ -14,6 +14,7 @@ pub mod media;
 pub mod plan;
 pub mod progress;
 pub mod restore;
+pub mod sync;
 pub mod verify;
 
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -75,6 +76,9 @@ pub enum Command {
     Restore(restore::RestoreArgs),
     /// Ask the catalogue which disc holds a file, or how far each disc set got.
     Catalog(catalog::CatalogArgs),
+    /// Copy the backup tree from the server into a new snapshot now (exit 0 ok, 2 error,
+    /// 130 interrupted).
+    Sync(sync::SyncArgs),
 }
 
 impl Command {
@@ -93,6 +97,7 @@ impl Command {
             Command::Plan(args) => plan::run(args),
             Command::Restore(args) => restore::run(args),
             Command::Catalog(args) => done(catalog::run(args)),
+            Command::Sync(args) => done(sync::run(args)),
         }
     }
 }

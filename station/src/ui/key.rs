@@ -1,20 +1,15 @@
 //! The box's ssh key as an administrator registers it: a QR code of the public key line and
 //! the key's fingerprint, as `ssh-keygen -lf` prints it.
 
-use base64::Engine;
-use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
-use sha2::{Digest, Sha256};
+use crate::config::SshPublicKey;
 
 /// The SHA-256 fingerprint of an `authorized_keys` line ("ssh-ed25519 AAAA... comment"):
 /// `SHA256:` and the unpadded base64 of the SHA-256 of the key blob, as OpenSSH prints it.
 /// `None` if the line holds no readable key.
 pub fn fingerprint(key_line: &str) -> Option<String> {
-    let blob = key_line.split_whitespace().nth(1)?;
-    let bytes = STANDARD.decode(blob).ok()?;
-    Some(format!(
-        "SHA256:{}",
-        STANDARD_NO_PAD.encode(Sha256::digest(&bytes))
-    ))
+    SshPublicKey::try_from(key_line.to_string())
+        .ok()
+        .map(|key| key.fingerprint())
 }
 
 /// The QR code of the key line (type and key, without the comment, to keep the code small
