@@ -6,7 +6,7 @@
 //! everything goes) -> `directories` (the metadata's bytes) -> `stream` (the image's bytes,
 //! hashed on the way) and `manifest` (`SHA256SUMS`, written and parsed); `reader` goes the
 //! other way (with `extract` writing a read tree onto disk), and `regions` says which file
-//! owns which block of either.
+//! owns which block of either. `warnings` lists what the layout could not hold as given.
 //! docs/iso9660.md explains the choices.
 
 mod directories;
@@ -20,6 +20,7 @@ pub mod records;
 pub mod regions;
 pub mod stream;
 pub mod susp;
+pub mod warnings;
 
 pub use entry::{
     EntryKind, LinkIdentity, ScanError, ScanEvent, SourceEntry, Timestamp, scan_tree,
@@ -36,6 +37,7 @@ pub use regions::{
     Owner, OwnerRef, Region, RegionError, RegionHasher, RegionHashes, RegionMap, owners_of,
 };
 pub use stream::{FileDigest, ImageDigest, ImageStream, StreamError};
+pub use warnings::ImageWarning;
 
 #[cfg(test)]
 mod tests {

@@ -6,12 +6,17 @@
 //! helper threads (hashing is the main cost, and the board has more than one core).
 //! Memory stays bounded: one directory's bytes at a time, a few hashing buffers, and 32
 //! bytes per file. A file that vanished, became unreadable or changed size since the plan
-//! stops the stream with an error naming it: the image is never silently wrong.
+//! stops the stream with an error naming it: the image is never silently wrong. So does one
+//! rewritten in place, even to the same size: each file's modification time is checked
+//! against the plan when it is opened, and its size, modification and change times against
+//! the open file once its last byte is read (and its inode against the path, for a file
+//! replaced by a rename while it was read).
 
 use std::ffi::OsStr;
-use std::fs::File;
+use std::fs::{self, File, Metadata};
 use std::io::{self, Read};
 use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::MetadataExt;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
@@ -49,6 +54,10 @@ pub enum StreamError {
         planned: u64,
         found: String,
     },
+    #[error(
+        "{path:?} changed while it was put on the disc ({what}); the snapshot must not change while it is burnt: plan the image again"
+    )]
+    Changed { path: String, what: &'static str },
     #[error(
         "the image stream was finished before its last byte was read; read it to the end first"
     )]
@@ -167,8 +176,34 @@ enum Current {
         data: usize,
         file: File,
         left: u64,
+        /// What the file system said about it when it was opened.
+        opened: Stamp,
     },
     Done,
+}
+
+/// What the file system says about an open file, to notice one that changes while it is
+/// read: a rewrite in place moves the modification and change times (nanoseconds), a
+/// replacement by rename gives the path another inode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Stamp {
+    dev: u64,
+    ino: u64,
+    size: u64,
+    mtime: (i64, i64),
+    ctime: (i64, i64),
+}
+
+impl Stamp {
+    fn of(meta: &Metadata) -> Stamp {
+        Stamp {
+            dev: meta.dev(),
+            ino: meta.ino(),
+            size: meta.len(),
+            mtime: (meta.mtime(), meta.mtime_nsec()),
+            ctime: (meta.ctime(), meta.ctime_nsec()),
+        }
+    }
 }
 
 /// What a run of bytes in a hashing chunk is.
@@ -478,14 +513,31 @@ impl ImageStream {
             DataSource::Source => {
                 let rel = layout.node_path(file.names[0]);
                 let path = self.source_root.join(OsStr::from_bytes(&rel));
+                let shown = || String::from_utf8_lossy(&rel).into_owned();
                 let opened = File::open(&path).map_err(|source| StreamError::Open {
-                    path: String::from_utf8_lossy(&rel).into_owned(),
+                    path: shown(),
                     cause: Arc::new(source),
                 })?;
+                let stamp = opened
+                    .metadata()
+                    .map(|meta| Stamp::of(&meta))
+                    .map_err(|source| StreamError::Read {
+                        path: shown(),
+                        cause: Arc::new(source),
+                    })?;
+                // The disc will show the planned time: contents from another time would be
+                // a silently wrong copy.
+                if stamp.mtime.0 != layout.nodes[file.names[0] as usize].mtime {
+                    return Err(StreamError::Changed {
+                        path: shown(),
+                        what: "it was modified after the image was planned",
+                    });
+                }
                 return Ok(Current::File {
                     data: index,
                     file: opened,
                     left: file.size,
+                    opened: stamp,
                 });
             }
         };
@@ -559,7 +611,12 @@ impl ImageStream {
                         return Ok((n, None));
                     }
                 }
-                Current::File { data, file, left } => {
+                Current::File {
+                    data,
+                    file,
+                    left,
+                    opened,
+                } => {
                     let data = *data;
                     if *left > 0 {
                         let want = (*left).min(buf.len() as u64) as usize;
@@ -606,6 +663,16 @@ impl ImageStream {
                             found: "it has grown".to_string(),
                         });
                     }
+                    let opened = *opened;
+                    let read_from = self.source_root.join(OsStr::from_bytes(
+                        &self.layout.node_path(self.layout.data[data].names[0]),
+                    ));
+                    if let Some(what) = changed_while_read(file, &opened, &read_from) {
+                        return Err(StreamError::Changed {
+                            path: self.path_of(data),
+                            what,
+                        });
+                    }
                     self.hashers.file_end(data as u32);
                     let size = self.layout.data[data].size;
                     let pad = size.div_ceil(BLOCK) * BLOCK - size;
@@ -615,6 +682,22 @@ impl ImageStream {
             }
             self.advance()?;
         }
+    }
+}
+
+/// Why a file read to its end is not the file that was opened, if it is not: its times or
+/// size moved on the open file (rewritten in place), or its path now names another file.
+fn changed_while_read(file: &File, opened: &Stamp, path: &std::path::Path) -> Option<&'static str> {
+    // The path first: unlinking the old file moves its change time too.
+    match fs::symlink_metadata(path) {
+        Ok(meta) if (meta.dev(), meta.ino()) == (opened.dev, opened.ino) => {}
+        Ok(_) => return Some("it was replaced by another file while it was read"),
+        Err(_) => return Some("it was removed while it was read"),
+    }
+    match file.metadata() {
+        Ok(meta) if Stamp::of(&meta) == *opened => None,
+        Ok(_) => Some("it was written to while it was read"),
+        Err(_) => Some("it could not be examined after it was read"),
     }
 }
 
