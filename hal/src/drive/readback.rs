@@ -90,6 +90,12 @@ impl SectorMap {
         });
     }
 
+    /// Records `blocks` blocks from `start` as unreadable without reading them: blocks past
+    /// the end of the disc, which a read could only fail on.
+    pub fn add_unread(&mut self, start: u64, blocks: u64) {
+        self.push(start, blocks, SectorQuality::Unreadable);
+    }
+
     /// The runs, in block order.
     pub fn runs(&self) -> &[SectorRun] {
         &self.runs

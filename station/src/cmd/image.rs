@@ -1,20 +1,24 @@
 //! `burnstation image SRC_DIR -o OUT.iso`: the disc image of a directory, written to a file
-//! (or `/dev/null` to time and hash it), exactly as it would stream onto a disc.
+//! (or `/dev/null` to time and hash it, or `/dev/stdout`), exactly as it would stream onto a
+//! disc. The output is guarded by [`super::output`]: never inside the tree, never left
+//! half-written.
 
-use std::fs::File;
-use std::io::{self, Write};
+use std::io;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use burnstation_images::digest::{for_each_chunk, hex};
 use burnstation_images::iso9660::{BLOCK, ImageOptions, ImageStream, Layout, scan_tree};
 
+use super::interrupt::cancel_on_signals;
+use super::output::Output;
 use super::unix_now;
 
 /// Why writing the image stopped.
 enum Stopped {
     Stream(io::Error),
     Output(io::Error),
+    Cancelled,
 }
 
 impl From<io::Error> for Stopped {
@@ -28,7 +32,8 @@ impl From<io::Error> for Stopped {
 pub struct ImageArgs {
     /// The directory to put on the disc.
     pub src_dir: PathBuf,
-    /// Where to write the image.
+    /// Where to write the image (outside SRC_DIR). A file is written under a temporary
+    /// name and renamed at the end, so a failed run leaves none.
     #[arg(short, long, value_name = "OUT.iso")]
     pub output: PathBuf,
     /// The disc label.
@@ -43,11 +48,15 @@ pub struct ImageArgs {
     pub no_manifest: bool,
 }
 
-/// Plans, streams and writes the image, then prints its size and SHA-256.
+/// Plans, streams and writes the image, then prints its size and SHA-256 (to stderr when
+/// the image itself goes to stdout).
 pub fn run(args: ImageArgs) -> Result<()> {
+    // Before anything is opened for writing, and before a long scan.
+    let output = Output::check(&args.output, &args.src_dir)?;
     let volume_time = args.volume_time.unwrap_or_else(unix_now);
     // The library's errors already say what happened, to which entry, and what to do.
     let entries = scan_tree(&args.src_dir)?;
+    output.check_entries(&args.src_dir, &entries)?;
     let options = ImageOptions {
         volume_id: args.volume_id,
         volume_time,
@@ -55,37 +64,58 @@ pub fn run(args: ImageArgs) -> Result<()> {
         ..ImageOptions::default()
     };
     let layout = Layout::plan(entries, &options)?;
+    for warning in layout.warnings() {
+        eprintln!("warning: {warning}");
+    }
     let total = layout.total_bytes();
     let mut stream = ImageStream::new(layout, args.src_dir.clone());
-    let mut out = File::create(&args.output).with_context(|| {
+    let cancel = cancel_on_signals();
+    let mut out = output.create()?;
+    let written = for_each_chunk(&mut stream, |chunk| {
+        if cancel.is_cancelled() {
+            return Err(Stopped::Cancelled);
+        }
+        out.write_all(chunk).map_err(Stopped::Output)
+    })
+    .map_err(|stopped| match stopped {
+        Stopped::Cancelled => anyhow::anyhow!("the image was stopped before its end"),
+        Stopped::Stream(e) => anyhow::Error::new(e).context("the image stream stopped"),
+        Stopped::Output(e) => anyhow::Error::new(e).context(format!(
+            "cannot write {}; check the free space",
+            args.output.display()
+        )),
+    })
+    .and_then(|_| {
+        stream
+            .finish()
+            .map_err(|e| anyhow::Error::new(e).context("the image stream stopped"))
+    });
+    let digest = match written {
+        Ok(digest) => digest,
+        Err(e) if out.is_temporary() => {
+            // Dropping it removes the partial file.
+            drop(out);
+            return Err(e.context(format!("no image was left at {}", args.output.display())));
+        }
+        Err(e) => return Err(e),
+    };
+    out.commit().with_context(|| {
         format!(
-            "cannot create {}; check that its directory exists and is writable",
+            "cannot write {}; check the free space",
             args.output.display()
         )
     })?;
-    let copied = for_each_chunk(&mut stream, |chunk| {
-        out.write_all(chunk).map_err(Stopped::Output)
-    });
-    match copied {
-        Ok(_) => {}
-        Err(Stopped::Stream(e)) => {
-            return Err(anyhow::Error::new(e).context("the image stream stopped"));
-        }
-        Err(Stopped::Output(e)) => {
-            return Err(anyhow::Error::new(e).context(format!(
-                "cannot write {}; check the free space",
-                args.output.display()
-            )));
-        }
-    }
-    out.flush()?;
-    let digest = stream.finish().context("the image stream stopped")?;
-    println!(
-        "{}: {} bytes ({} blocks of {BLOCK})",
+    let summary = format!(
+        "{}: {} bytes ({} blocks of {BLOCK})\nsha256 {}",
         args.output.display(),
         total,
-        total / BLOCK
+        total / BLOCK,
+        hex(&digest.image_sha256)
     );
-    println!("sha256 {}", hex(&digest.image_sha256));
+    if output.is_stdout() {
+        eprintln!("{summary}");
+    } else {
+        println!("{summary}");
+    }
     Ok(())
 }

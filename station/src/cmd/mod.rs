@@ -10,6 +10,7 @@ pub mod image;
 pub mod interrupt;
 pub mod ls;
 pub mod media;
+pub mod output;
 pub mod progress;
 pub mod verify;
 
