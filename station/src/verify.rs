@@ -208,6 +208,12 @@ pub enum VerifyError {
     /// The image's own layout is inconsistent.
     #[error(transparent)]
     Regions(#[from] RegionError),
+    /// The disc's directories describe no possible image (files overlapping, or reaching
+    /// past the volume's end): they are damaged.
+    #[error(
+        "the disc's filesystem is damaged ({0}), so it cannot be checked against a manifest: verify it against the image it was burnt from (--image), or discard it"
+    )]
+    DamagedFilesystem(RegionError),
 }
 
 /// Compares read-back hashes with the expected ones; `expected` may leave regions without
@@ -472,7 +478,8 @@ pub fn against_manifest<T: Transport>(
         });
     }
 
-    let map = RegionMap::of_entries(volume_blocks, &entries)?;
+    let map =
+        RegionMap::of_entries(volume_blocks, &entries).map_err(VerifyError::DamagedFilesystem)?;
     let mut expected: Vec<Option<[u8; 32]>> = vec![None; map.regions().len()];
     let by_path: HashMap<&[u8], [u8; 32]> = listed
         .iter()
