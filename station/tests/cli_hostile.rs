@@ -15,19 +15,6 @@ use std::time::{Duration, Instant};
 use burnstation_tests::awkward::{require, run};
 use common::*;
 
-/// The image of `tree` made by `burnstation image` at a fixed volume time.
-fn image_of(tree: &Path, out: &Path) {
-    let made = burnstation(&[
-        "image",
-        tree.to_str().unwrap(),
-        "-o",
-        out.to_str().unwrap(),
-        "--volume-time",
-        "1700000000",
-    ]);
-    assert_exit(&made, OK);
-}
-
 /// Every file of `dir` (not recursing), for "nothing was left behind".
 fn names_in(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = fs::read_dir(dir)
@@ -36,6 +23,32 @@ fn names_in(dir: &Path) -> Vec<String> {
         .collect();
     names.sort();
     names
+}
+
+/// The `SHA256SUMS` of the disc file `disc`, extracted by xorriso into `out`.
+fn manifest_of(disc: &Path, out: &Path) {
+    require("xorriso", "xorriso");
+    run(Command::new("xorriso")
+        .args(["-osirrox", "on", "-indev"])
+        .arg(disc)
+        .args(["-extract", "/SHA256SUMS"])
+        .arg(out));
+}
+
+/// `burnstation image TREE -o OUT` where no file may grow past 1 MB: the image cannot be
+/// written whole (EFBIG; the signal that would come with it is ignored, as a shell's trap
+/// makes it).
+fn image_within_1_mb(tree: &Path, out: &Path) -> std::process::Output {
+    Command::new("sh")
+        .arg("-c")
+        .arg("ulimit -f 2048; trap '' XFSZ; exec \"$0\" \"$@\"")
+        .arg(env!("CARGO_BIN_EXE_burnstation"))
+        .arg("image")
+        .arg(tree)
+        .arg("-o")
+        .arg(out)
+        .output()
+        .unwrap()
 }
 
 fn stderr_of(output: &std::process::Output) -> String {
@@ -101,27 +114,8 @@ fn a_failed_output_leaves_no_partial_file_and_keeps_the_old_image() {
     fs::create_dir(&out_dir).unwrap();
     let output = out_dir.join("backup.iso");
     fs::write(&output, b"last week's image").unwrap();
-    // The image cannot be written whole: files may not grow past 1 MB here (EFBIG; the
-    // signal that would come with it is ignored, as the shell's trap makes it).
-    let out = Command::new("sh")
-        .arg("-c")
-        .arg("ulimit -f 2048; trap '' XFSZ; exec \"$0\" \"$@\"")
-        .arg(env!("CARGO_BIN_EXE_burnstation"))
-        .args([
-            "image",
-            tree.to_str().unwrap(),
-            "-o",
-            output.to_str().unwrap(),
-        ])
-        .output()
-        .unwrap();
-    assert_exit(&out, ERROR);
-    let said = stderr_of(&out);
-    assert!(
-        said.contains("cannot write") && said.contains("no image was left"),
-        "{}",
-        text(&out)
-    );
+    let out = image_within_1_mb(&tree, &output);
+    assert_says(&out, ERROR, &["cannot write", "no image was left"]);
     assert_eq!(fs::read(&output).unwrap(), b"last week's image");
     assert_eq!(
         names_in(&out_dir),
@@ -131,13 +125,7 @@ fn a_failed_output_leaves_no_partial_file_and_keeps_the_old_image() {
 
     // A new output that fails leaves nothing at all.
     let new = out_dir.join("new.iso");
-    let out = Command::new("sh")
-        .arg("-c")
-        .arg("ulimit -f 2048; trap '' XFSZ; exec \"$0\" \"$@\"")
-        .arg(env!("CARGO_BIN_EXE_burnstation"))
-        .args(["image", tree.to_str().unwrap(), "-o", new.to_str().unwrap()])
-        .output()
-        .unwrap();
+    let out = image_within_1_mb(&tree, &new);
     assert_exit(&out, ERROR);
     assert_eq!(names_in(&out_dir), ["backup.iso"], "{}", text(&out));
 }
@@ -161,11 +149,7 @@ fn an_image_to_stdout_is_only_the_image_and_the_summary_goes_to_stderr() {
         out.stdout == fs::read(&file).unwrap(),
         "stdout is not exactly the image"
     );
-    assert!(
-        stderr_of(&out).contains("sha256 "),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_says(&out, OK, &["sha256 "]);
 }
 
 // ---- No crash ----
@@ -182,12 +166,7 @@ fn a_truncated_or_too_small_disc_is_reported_in_words_not_a_crash() {
     fs::write(&truncated, &bytes[..100_000]).unwrap();
     let device = format!("sim:{}", truncated.display());
     let out = burnstation(&["verify", "--device", &device]);
-    assert_exit(&out, ERROR);
-    assert!(
-        stderr_of(&out).contains("the disc ends after 49 blocks"),
-        "{}",
-        text(&out)
-    );
+    assert_says(&out, ERROR, &["the disc ends after 49 blocks"]);
     // An image bigger than the disc: the disc fails as incomplete, read only as far as it
     // goes, naming the files beyond its end.
     let out = burnstation(&[
@@ -198,11 +177,9 @@ fn a_truncated_or_too_small_disc_is_reported_in_words_not_a_crash() {
         image.to_str().unwrap(),
     ]);
     assert_exit(&out, DAMAGED);
-    let said = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        said.contains("the disc ends after 49 blocks") && said.contains("unreadable: /SHA256SUMS"),
-        "{}",
-        text(&out)
+    assert_prints(
+        &out,
+        &["the disc ends after 49 blocks", "unreadable: /SHA256SUMS"],
     );
 }
 
@@ -218,12 +195,7 @@ fn a_huge_or_wrapping_buffer_is_refused_where_it_is_parsed() {
             &scene.disc("profile=dvd+r"),
             &format!("--buffer={buffer}"),
         ]);
-        assert_exit(&out, ERROR);
-        assert!(
-            stderr_of(&out).contains("from 1 to 256"),
-            "{buffer}: {}",
-            text(&out)
-        );
+        assert_says(&out, ERROR, &["from 1 to 256"]);
         let written = fs::metadata(scene.path("disc.img")).map_or(0, |m| m.len());
         assert_eq!(written, 0, "{buffer}: the disc was touched");
     }
@@ -243,7 +215,6 @@ fn a_huge_or_wrapping_buffer_is_refused_where_it_is_parsed() {
 #[test]
 fn an_empty_manifest_fails_and_a_crlf_one_checks_as_sha256sum_checks_it() {
     require("sha256sum", "coreutils");
-    require("xorriso", "xorriso");
     let scene = Scene::new();
     let tree = scene.burnt_small_tree("profile=dvd+r");
     let empty = scene.path("empty.sums");
@@ -255,8 +226,7 @@ fn an_empty_manifest_fails_and_a_crlf_one_checks_as_sha256sum_checks_it() {
         "--manifest",
         empty.to_str().unwrap(),
     ]);
-    assert_exit(&out, ERROR);
-    assert!(stderr_of(&out).contains("lists no files"), "{}", text(&out));
+    assert_says(&out, ERROR, &["lists no files"]);
     assert!(
         !String::from_utf8_lossy(&out.stdout).contains("verified"),
         "{}",
@@ -265,11 +235,7 @@ fn an_empty_manifest_fails_and_a_crlf_one_checks_as_sha256sum_checks_it() {
 
     // The disc's own manifest, with CRLF line ends: sha256sum -c takes it, and so do we.
     let extracted = scene.path("extracted");
-    run(Command::new("xorriso")
-        .args(["-osirrox", "on", "-indev"])
-        .arg(scene.path("disc.img"))
-        .args(["-extract", "/SHA256SUMS"])
-        .arg(&extracted));
+    manifest_of(&scene.path("disc.img"), &extracted);
     let crlf = scene.path("crlf.sums");
     let lf = fs::read(&extracted).unwrap();
     let with_cr: Vec<u8> = lf
@@ -289,11 +255,7 @@ fn an_empty_manifest_fails_and_a_crlf_one_checks_as_sha256sum_checks_it() {
         crlf.to_str().unwrap(),
     ]);
     assert_exit(&out, OK);
-    assert!(
-        String::from_utf8_lossy(&out.stdout).contains("21 files checked"),
-        "{}",
-        text(&out)
-    );
+    assert_prints(&out, &["21 files checked"]);
 }
 
 /// A file of the tree rewritten in place (same size, mtime put back) while a paced burn
@@ -349,19 +311,9 @@ fn a_file_that_is_no_disc_image_is_refused_as_a_burn_source_unless_forced() {
         "--device",
         &scene.disc("profile=dvd+r"),
     ]);
-    assert_exit(&out, ERROR);
-    let said = stderr_of(&out);
-    assert!(
-        said.contains("holds no ISO 9660 filesystem") && said.contains("--non-iso"),
-        "{}",
-        text(&out)
-    );
+    assert_says(&out, ERROR, &["holds no ISO 9660 filesystem", "--non-iso"]);
     let media = burnstation(&["media", "--device", &scene.disc("")]);
-    assert!(
-        String::from_utf8_lossy(&media.stdout).contains("blank"),
-        "{}",
-        text(&media)
-    );
+    assert_prints(&media, &["blank"]);
     // Forced, it is written as it is and read back.
     let out = burnstation(&[
         "burn",
@@ -374,12 +326,7 @@ fn a_file_that_is_no_disc_image_is_refused_as_a_burn_source_unless_forced() {
     assert!(bytes_of(&scene.path("disc.img"), bytes.len()) == bytes);
     // A pipe or a directory-less path is no image either.
     let out = burnstation(&["burn", "/dev/zero", "--device", &scene.disc("")]);
-    assert_exit(&out, ERROR);
-    assert!(
-        stderr_of(&out).contains("not a regular file"),
-        "{}",
-        text(&out)
-    );
+    assert_says(&out, ERROR, &["not a regular file"]);
 }
 
 // ---- Transient read errors ----
@@ -391,42 +338,25 @@ fn a_read_error_that_clears_on_retry_never_fails_a_verify() {
     let scene = Scene::new();
     scene.burnt_small_tree("profile=dvd+r");
     let disc = scene.path("disc.img");
+    let kept = scene.path("kept.sums");
+    manifest_of(&disc, &kept);
+    let kept = kept.to_str().unwrap();
     // The root directory's block, from the primary volume descriptor (ECMA-119 8.4.18).
     let pvd = fs::read(&disc).unwrap()[16 * 2048..17 * 2048].to_vec();
     let root = u64::from(u32::from_le_bytes(pvd[158..162].try_into().unwrap()));
-    for (what, lba) in [
-        ("the volume descriptor", 16),
-        ("the root directory", root),
-        ("the manifest", block_of(&disc, "SHA256SUMS")),
-        ("a file", block_of(&disc, "db/part-05.bin")),
+    for lba in [
+        16, // the primary volume descriptor
+        root,
+        block_of(&disc, "SHA256SUMS"),
+        block_of(&disc, "db/part-05.bin"),
     ] {
-        for way in ["", "--manifest-kept"] {
-            let mut args = vec![
-                "verify".to_string(),
-                "--device".to_string(),
-                scene.disc(&format!("unreadable={lba}:1")),
-            ];
-            if way == "--manifest-kept" {
-                let kept = scene.path("kept.sums");
-                if !kept.exists() {
-                    require("xorriso", "xorriso");
-                    run(Command::new("xorriso")
-                        .args(["-osirrox", "on", "-indev"])
-                        .arg(&disc)
-                        .args(["-extract", "/SHA256SUMS"])
-                        .arg(&kept));
-                }
-                args.push("--manifest".to_string());
-                args.push(kept.display().to_string());
-            }
-            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let device = scene.disc(&format!("unreadable={lba}:1"));
+        for manifest in [None, Some(kept)] {
+            let mut args = vec!["verify", "--device", &device];
+            args.extend(manifest.iter().flat_map(|m| ["--manifest", m]));
             let out = burnstation(&args);
             assert_exit(&out, OK);
-            assert!(
-                String::from_utf8_lossy(&out.stdout).contains("verified: all"),
-                "{what} {way}: {}",
-                text(&out)
-            );
+            assert_prints(&out, &["verified: all"]);
         }
     }
 }
@@ -437,8 +367,7 @@ fn a_read_error_that_clears_on_retry_never_fails_a_verify() {
 fn a_blank_disc_and_an_interrupted_one_are_named_for_what_they_are() {
     let scene = Scene::new();
     let out = burnstation(&["verify", "--device", &scene.disc("profile=bd-r")]);
-    assert_exit(&out, ERROR);
-    assert!(stderr_of(&out).contains("is blank"), "{}", text(&out));
+    assert_says(&out, ERROR, &["is blank"]);
     let tree = scene.path("image-dir");
     fs::create_dir(&tree).unwrap();
     fs::write(tree.join("x"), b"x").unwrap();
@@ -451,8 +380,7 @@ fn a_blank_disc_and_an_interrupted_one_are_named_for_what_they_are() {
         "--image",
         image.to_str().unwrap(),
     ]);
-    assert_exit(&out, ERROR);
-    assert!(stderr_of(&out).contains("is blank"), "{}", text(&out));
+    assert_says(&out, ERROR, &["is blank"]);
 
     let scene = Scene::new();
     let tree = scene.big_tree();
@@ -471,13 +399,7 @@ fn a_blank_disc_and_an_interrupted_one_are_named_for_what_they_are() {
         let disc = scene.disc("");
         args.push(&disc);
         let out = burnstation(&args);
-        assert_exit(&out, ERROR);
-        let said = stderr_of(&out);
-        assert!(
-            said.contains("interrupted burn") && said.contains("burnstation finalize"),
-            "{}",
-            text(&out)
-        );
+        assert_says(&out, ERROR, &["interrupted burn", "burnstation finalize"]);
     }
 }
 
@@ -491,12 +413,7 @@ fn a_failed_write_is_reported_as_one_by_media_and_finalize() {
         "--device",
         &scene.disc("profile=dvd+r&write_error=96"),
     ]);
-    assert_exit(&out, ERROR);
-    assert!(
-        stderr_of(&out).contains("writing block 96 failed"),
-        "{}",
-        text(&out)
-    );
+    assert_says(&out, ERROR, &["writing block 96 failed"]);
     let media = burnstation(&["media", "--device", &scene.disc("")]);
     let said = String::from_utf8_lossy(&media.stdout);
     assert!(
@@ -505,14 +422,10 @@ fn a_failed_write_is_reported_as_one_by_media_and_finalize() {
         text(&media)
     );
     let finalize = burnstation(&["finalize", "--device", &scene.disc("")]);
-    assert_exit(&finalize, ERROR);
-    let said = stderr_of(&finalize);
-    assert!(
-        said.contains("a write to it failed")
-            && said.contains("cannot close it")
-            && said.contains("new disc"),
-        "{}",
-        text(&finalize)
+    assert_says(
+        &finalize,
+        ERROR,
+        &["a write to it failed", "cannot close it", "new disc"],
     );
 }
 
@@ -525,19 +438,13 @@ fn a_repeated_sim_option_or_a_directory_as_disc_is_an_error() {
         "--device",
         &format!("sim:{}?speed=1&speed=2", disc.display()),
     ]);
-    assert_exit(&out, ERROR);
-    assert!(
-        stderr_of(&out).contains("\"speed\" is given twice"),
-        "{}",
-        text(&out)
-    );
+    assert_says(&out, ERROR, &["\"speed\" is given twice"]);
     let out = burnstation(&[
         "media",
         "--device",
         &format!("sim:{}", scene.dir.path().display()),
     ]);
-    assert_exit(&out, ERROR);
-    assert!(stderr_of(&out).contains("is not a file"), "{}", text(&out));
+    assert_says(&out, ERROR, &["is not a file"]);
 }
 
 #[test]
@@ -569,12 +476,7 @@ fn ls_refuses_a_fifo_a_directory_and_a_character_device() {
             std::thread::sleep(Duration::from_millis(20));
         }
         let out = child.wait_with_output().unwrap();
-        assert_exit(&out, ERROR);
-        assert!(
-            stderr_of(&out).contains(&format!("(it is a {kind})")),
-            "{}",
-            text(&out)
-        );
+        assert_says(&out, ERROR, &[&format!("(it is a {kind})")]);
     }
 }
 
@@ -627,12 +529,13 @@ fn cut_and_clamped_values_are_named_in_warnings() {
         "--volume-id",
         label,
     ]);
-    assert_exit(&out, OK);
-    let said = stderr_of(&out);
-    assert!(
-        said.contains("warning: the volume ID")
-            && said.contains("warning: the modification time of \"notes.txt\""),
-        "{said}"
+    assert_says(
+        &out,
+        OK,
+        &[
+            "warning: the volume ID",
+            "warning: the modification time of \"notes.txt\"",
+        ],
     );
 }
 
@@ -651,12 +554,7 @@ fn a_second_burn_of_a_disc_being_burnt_is_refused_and_the_first_completes() {
         vec!["finalize", "--device", &disc],
     ] {
         let out = burnstation(&command);
-        assert_exit(&out, ERROR);
-        assert!(
-            stderr_of(&out).contains("is in use by another burnstation"),
-            "{}",
-            text(&out)
-        );
+        assert_says(&out, ERROR, &["is in use by another burnstation"]);
     }
     let mut child = child;
     let mut stdout = String::new();
@@ -670,10 +568,5 @@ fn an_output_in_a_missing_directory_is_refused_in_words() {
     let scene = Scene::new();
     let tree = scene.small_tree();
     let out = burnstation(&["image", tree.to_str().unwrap(), "-o", "/nonexistent/x.iso"]);
-    assert_exit(&out, ERROR);
-    assert!(
-        stderr_of(&out).contains("check that its directory exists"),
-        "{}",
-        text(&out)
-    );
+    assert_says(&out, ERROR, &["check that its directory exists"]);
 }

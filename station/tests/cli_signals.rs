@@ -9,11 +9,9 @@
 mod common;
 
 use std::fs;
+use std::path::Path;
 
 use common::*;
-
-/// The volume time every image here is made with, so a burn and `image` give one image.
-const VOLUME_TIME: &str = "1700000000";
 
 /// Burns the big tree onto a new paced disc of `profile`, sends `signals` once writing has
 /// begun, and checks what a person must then see and what the disc must hold.
@@ -71,15 +69,7 @@ fn stopped_burn(profile: &str, signals: &[libc::c_int], exit: i32) {
         .unwrap();
     assert!(written > 0, "{said}");
     let image = scene.path("same.iso");
-    let made = burnstation(&[
-        "image",
-        tree,
-        "-o",
-        image.to_str().unwrap(),
-        "--volume-time",
-        VOLUME_TIME,
-    ]);
-    assert_exit(&made, OK);
+    image_of(Path::new(tree), &image);
     let image = fs::read(&image).unwrap();
     assert!(
         written * 2048 < image.len(),
@@ -99,24 +89,17 @@ fn stopped_burn(profile: &str, signals: &[libc::c_int], exit: i32) {
     // It is neither burnt again nor passed as good, and each says what to do.
     let before = fs::read(&disc_file).unwrap();
     let again = burnstation(&["burn", tree, "--device", &scene.disc("")]);
-    assert_exit(&again, ERROR);
-    assert!(
-        String::from_utf8_lossy(&again.stderr).contains("interrupted burn"),
-        "{}",
-        text(&again)
-    );
+    assert_says(&again, ERROR, &["interrupted burn"]);
     assert_eq!(
         fs::read(&disc_file).unwrap(),
         before,
         "the disc was written again"
     );
     let verify = burnstation(&["verify", "--device", &scene.disc("")]);
-    assert_exit(&verify, ERROR);
-    let stderr = String::from_utf8_lossy(&verify.stderr);
-    assert!(
-        stderr.contains("interrupted burn") && stderr.contains("burnstation finalize"),
-        "{}",
-        text(&verify)
+    assert_says(
+        &verify,
+        ERROR,
+        &["interrupted burn", "burnstation finalize"],
     );
 }
 

@@ -15,14 +15,14 @@ fn tree(dir: &std::path::Path) -> std::path::PathBuf {
     root
 }
 
-#[test]
-fn a_stop_during_the_read_back_says_the_disc_was_burnt_but_not_checked() {
-    let dir = tempfile::tempdir().unwrap();
-    let root = tree(dir.path());
-    let spec = format!(
-        "sim:{}?profile=dvd+r",
-        dir.path().join("disc.img").display()
-    );
+/// Burns a small tree onto a new DVD+R, raising the cancel flag at the first event `at`
+/// matches; the error the pipeline ends with, and the drive.
+fn stopped_at(
+    dir: &std::path::Path,
+    at: fn(&PipelineEvent) -> bool,
+) -> (PipelineError, Drive<SimDrive>) {
+    let root = tree(dir);
+    let spec = format!("sim:{}?profile=dvd+r", dir.join("disc.img").display());
     let mut drive = Drive::new(SimDrive::open_spec(&spec).unwrap());
     let cancel = Cancel::new();
     let raise = cancel.clone();
@@ -31,13 +31,20 @@ fn a_stop_during_the_read_back_says_the_disc_was_burnt_but_not_checked() {
         &Source::Tree(root),
         &PipelineOptions::default(),
         &mut |event| {
-            if matches!(event, PipelineEvent::Verifying { .. }) {
+            if at(&event) {
                 raise.cancel();
             }
         },
         &cancel,
     )
     .unwrap_err();
+    (err, drive)
+}
+
+#[test]
+fn a_stop_during_the_read_back_says_the_disc_was_burnt_but_not_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let (err, _) = stopped_at(dir.path(), |e| matches!(e, PipelineEvent::Verifying { .. }));
     assert!(
         matches!(
             err,
@@ -59,26 +66,7 @@ fn a_stop_during_the_read_back_says_the_disc_was_burnt_but_not_checked() {
 #[test]
 fn a_stop_before_the_first_write_leaves_a_blank_disc_and_says_so() {
     let dir = tempfile::tempdir().unwrap();
-    let root = tree(dir.path());
-    let spec = format!(
-        "sim:{}?profile=dvd+r",
-        dir.path().join("disc.img").display()
-    );
-    let mut drive = Drive::new(SimDrive::open_spec(&spec).unwrap());
-    let cancel = Cancel::new();
-    let raise = cancel.clone();
-    let err = pipeline::burn_and_verify(
-        &mut drive,
-        &Source::Tree(root),
-        &PipelineOptions::default(),
-        &mut |event| {
-            if matches!(event, PipelineEvent::Planned { .. }) {
-                raise.cancel();
-            }
-        },
-        &cancel,
-    )
-    .unwrap_err();
+    let (err, mut drive) = stopped_at(dir.path(), |e| matches!(e, PipelineEvent::Planned { .. }));
     assert!(
         err.to_string().contains("nothing was written to the disc"),
         "{err}"

@@ -7,6 +7,7 @@ use std::os::unix::fs::FileTypeExt;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
+use burnstation_images::iso9660::entry::special_kind;
 use burnstation_images::iso9660::records::utc_text;
 use burnstation_images::iso9660::{IsoEntryKind, IsoImage};
 
@@ -70,12 +71,8 @@ pub fn run(args: LsArgs) -> Result<()> {
             args.image.display(),
             if kind.is_dir() {
                 "directory"
-            } else if kind.is_fifo() {
-                "FIFO"
-            } else if kind.is_socket() {
-                "socket"
             } else {
-                "character device"
+                special_kind(&kind)
             }
         );
     }

@@ -35,6 +35,33 @@ pub fn assert_exit(output: &Output, code: i32) {
     assert_eq!(output.status.code(), Some(code), "{}", text(output));
 }
 
+/// Fails the test unless `output` ended with `code` and its stderr holds each of `said`.
+#[track_caller]
+pub fn assert_says(output: &Output, code: i32, said: &[&str]) {
+    assert_exit(output, code);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    for words in said {
+        assert!(
+            stderr.contains(words),
+            "{words:?} not said:\n{}",
+            text(output)
+        );
+    }
+}
+
+/// Fails the test unless `output`'s stdout holds each of `printed`.
+#[track_caller]
+pub fn assert_prints(output: &Output, printed: &[&str]) {
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    for words in printed {
+        assert!(
+            stdout.contains(words),
+            "{words:?} not printed:\n{}",
+            text(output)
+        );
+    }
+}
+
 pub fn text(output: &Output) -> String {
     format!(
         "status {}\nstdout:\n{}\nstderr:\n{}",
@@ -163,6 +190,22 @@ pub fn finish(
     std::io::Read::read_to_string(&mut stderr, &mut rest).expect("read stderr");
     seen.push_str(&rest);
     child.wait().expect("wait for burnstation").code()
+}
+
+/// The volume time of [`image_of`]'s images: a burn given it makes the same image.
+pub const VOLUME_TIME: &str = "1700000000";
+
+/// The image of `tree` made by `burnstation image` at [`VOLUME_TIME`].
+pub fn image_of(tree: &Path, out: &Path) {
+    let made = burnstation(&[
+        "image",
+        tree.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--volume-time",
+        VOLUME_TIME,
+    ]);
+    assert_exit(&made, OK);
 }
 
 /// The bytes of the file at `path`, zero-padded or cut to `len`.
