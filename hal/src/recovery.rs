@@ -47,7 +47,11 @@ type Reopen<T> = Box<dyn FnMut() -> Result<T, ReopenError> + Send>;
 /// A transport whose [`Transport::reset`] is the whole recovery policy: a SCSI reset, then
 /// (for a USB burner) a USB reset and reopening the device.
 pub struct Recovering<T> {
-    device: T,
+    /// The device; `None` once a USB reset left it stale and it could not be opened again
+    /// (every command then answers [`TransportError::Gone`]).
+    device: Option<T>,
+    /// The device's name, kept for messages when there is no device.
+    name: String,
     usb: Option<Box<dyn UsbPort>>,
     reopen: Reopen<T>,
     sleep: fn(Duration),
@@ -56,7 +60,7 @@ pub struct Recovering<T> {
 impl<T: Transport> fmt::Debug for Recovering<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Recovering")
-            .field("device", &self.device.name())
+            .field("device", &self.name)
             .field("usb", &self.usb.is_some())
             .finish()
     }
@@ -70,7 +74,8 @@ impl<T: Transport> Recovering<T> {
         reopen: impl FnMut() -> Result<T, ReopenError> + Send + 'static,
     ) -> Recovering<T> {
         Recovering {
-            device,
+            name: device.name().to_string(),
+            device: Some(device),
             usb: None,
             reopen: Box::new(reopen),
             sleep: std::thread::sleep,
@@ -88,13 +93,16 @@ impl<T: Transport> Recovering<T> {
         self.sleep = sleep;
     }
 
-    /// The device as it is now (a new one after a USB reset).
-    pub fn device(&self) -> &T {
-        &self.device
+    /// The device as it is now (a new one after a USB reset; `None` if it never came back).
+    pub fn device(&self) -> Option<&T> {
+        self.device.as_ref()
     }
 
     /// Opens the device again after a USB reset, waiting for the kernel to bring it back.
+    /// The stale handle is closed first: a device opened exclusively (a burner's `O_EXCL`,
+    /// a software drive's locked medium) cannot be opened again while it is held.
     fn reopen(&mut self) -> Result<(), TransportError> {
+        self.device = None;
         let mut last = None;
         for attempt in 0..REOPEN_ATTEMPTS {
             if attempt > 0 {
@@ -102,13 +110,13 @@ impl<T: Transport> Recovering<T> {
             }
             match (self.reopen)() {
                 Ok(device) => {
-                    self.device = device;
+                    self.device = Some(device);
                     return Ok(());
                 }
                 Err(e) => last = Some(e),
             }
         }
-        tracing::warn!(device = %self.device.name(), error = ?last, "drive did not come back after the USB reset");
+        tracing::warn!(device = %self.name, error = ?last, "drive did not come back after the USB reset");
         Err(TransportError::Gone)
     }
 }
@@ -120,30 +128,36 @@ impl<T: Transport> Transport for Recovering<T> {
         data: DataTransfer<'_>,
         timeout: Duration,
     ) -> Result<Completion, TransportError> {
-        self.device.execute(cdb, data, timeout)
+        match self.device.as_mut() {
+            Some(device) => device.execute(cdb, data, timeout),
+            None => Err(TransportError::Gone),
+        }
     }
 
     fn name(&self) -> &str {
-        self.device.name()
+        &self.name
     }
 
     /// A SCSI reset, then for a USB burner a USB reset whatever the SCSI reset did (a
     /// bridge that accepted it may still be wedged), then reopening the device. When the
     /// USB reset itself fails, the SCSI reset's result stands.
     fn reset(&mut self) -> Result<(), TransportError> {
-        let scsi = self.device.reset();
+        let scsi = match self.device.as_mut() {
+            Some(device) => device.reset(),
+            None => Err(TransportError::Gone),
+        };
         let Some(usb) = self.usb.as_mut() else {
             return scsi;
         };
         if let Err(e) = &scsi {
-            tracing::info!(device = %self.device.name(), error = %e, "SCSI reset failed; resetting the USB device");
+            tracing::info!(device = %self.name, error = %e, "SCSI reset failed; resetting the USB device");
         }
         match usb.reset() {
             Ok(UsbResetOutcome::SameDevice) => self.reopen(),
             // A new USB device, possibly a new /dev/srN: this handle will never answer again.
             Ok(UsbResetOutcome::Reenumerated) => Err(TransportError::Gone),
             Err(e) => {
-                tracing::warn!(device = %self.device.name(), error = %e, "USB reset failed");
+                tracing::warn!(device = %self.name, error = %e, "USB reset failed");
                 scsi
             }
         }

@@ -18,6 +18,15 @@ use std::time::{Duration, Instant};
 /// The default ring size: about 1.5 s of DVD 16x, or 7 s of BD 1x.
 pub const DEFAULT_RING_BYTES: usize = 32 * 1024 * 1024;
 
+/// The largest ring a burn may ask for: 7 s of BD 8x, 12 s of DVD 16x. The station's whole
+/// budget is a few times the default; a larger ring buys nothing a drive notices and, on a
+/// small board, costs the memory everything else needs (or fails to allocate at all).
+pub const MAX_RING_BYTES: usize = 256 * 1024 * 1024;
+
+/// The smallest ring a burn may ask for: a few write units, so a byte-sized ring cannot
+/// turn a burn into a crawl.
+pub const MIN_RING_BYTES: usize = 1024 * 1024;
+
 /// How full the ring is, for progress reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RingFill {
@@ -81,7 +90,8 @@ enum WriterState {
     Failed(Option<io::Error>),
 }
 
-/// Creates a ring of `capacity` bytes (at least 1) and returns its two ends.
+/// Creates a ring of `capacity` bytes (at least 1) and returns its two ends. Callers that
+/// take the size from a person check it against [`MIN_RING_BYTES`] and [`MAX_RING_BYTES`].
 pub fn ring(capacity: usize) -> (RingWriter, RingReader) {
     let capacity = capacity.max(1);
     let shared = Arc::new(Shared {

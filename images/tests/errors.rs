@@ -5,6 +5,7 @@ use std::fs;
 use std::io::Read;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
+use std::time::Duration;
 
 use burnstation_images::iso9660::{
     EntryKind, FileOrigin, GeneratedFile, ImageOptions, ImageStream, IsoImage, Layout, LayoutError,
@@ -89,6 +90,93 @@ fn a_file_unreadable_while_streaming_stops_the_stream_naming_it() {
     assert!(
         matches!(read, StreamError::Read { ref path, .. } if path == "sub/victim.txt"),
         "{read:?}"
+    );
+}
+
+#[test]
+fn a_file_rewritten_to_the_same_size_before_it_is_read_stops_the_stream_naming_it() {
+    let dir = small_tree();
+    let victim = dir.path().join("sub/victim.txt");
+    let (read, _) = stream_after(dir.path(), || {
+        fs::write(&victim, vec![8u8; 5000]).expect("rewrite");
+        // Whatever second the rewrite fell in, the clock has moved on since the plan.
+        let later = fs::metadata(&victim).unwrap().modified().unwrap() + Duration::from_secs(2);
+        fs::File::options()
+            .write(true)
+            .open(&victim)
+            .unwrap()
+            .set_modified(later)
+            .unwrap();
+    });
+    assert!(
+        matches!(read, StreamError::Changed { ref path, .. } if path == "sub/victim.txt"),
+        "{read:?}"
+    );
+    assert!(read.to_string().contains("plan the image again"), "{read}");
+}
+
+/// Streams the image of a tree holding one 4 MiB file, `big.bin`, running `change` once the
+/// stream is well inside that file's data; returns the error the stream stopped with.
+fn change_while_streaming(change: impl FnOnce(&Path)) -> StreamError {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let big = dir.path().join("big.bin");
+    fs::write(&big, vec![1u8; 4 << 20]).expect("write");
+    let layout = Layout::plan(scan_tree(dir.path()).expect("scan"), &options()).expect("plan");
+    let start = layout
+        .data_files()
+        .find(|f| f.names().any(|n| n == b"big.bin"))
+        .expect("big.bin is on the disc")
+        .extents()[0]
+        .lba
+        * 2048;
+    let mut stream = ImageStream::new(layout, dir.path().to_path_buf());
+    let mut buf = vec![0u8; 1 << 16];
+    let mut change = Some(change);
+    loop {
+        match stream.read(&mut buf) {
+            Ok(0) => panic!("the stream ended although big.bin changed while it was read"),
+            Ok(_) => {}
+            Err(e) => {
+                return e
+                    .get_ref()
+                    .and_then(|inner| inner.downcast_ref::<StreamError>())
+                    .expect("the io::Error carries our StreamError")
+                    .clone();
+            }
+        }
+        if stream.position() > start + (1 << 20)
+            && let Some(change) = change.take()
+        {
+            change(&big);
+        }
+    }
+}
+
+#[test]
+fn a_file_rewritten_in_place_while_it_is_read_stops_the_stream_naming_it() {
+    // Same size, and the modification time put back: only the change time tells.
+    let err = change_while_streaming(|big| {
+        let mtime = fs::metadata(big).unwrap().modified().unwrap();
+        let mut file = fs::File::options().write(true).open(big).unwrap();
+        std::io::Write::write_all(&mut file, &vec![2u8; 4 << 20]).unwrap();
+        file.set_modified(mtime).unwrap();
+    });
+    assert!(
+        matches!(err, StreamError::Changed { ref path, what } if path == "big.bin" && what.contains("written to")),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn a_file_replaced_by_a_rename_while_it_is_read_stops_the_stream_naming_it() {
+    let err = change_while_streaming(|big| {
+        let new = big.with_extension("new");
+        fs::write(&new, vec![3u8; 4 << 20]).unwrap();
+        fs::rename(&new, big).unwrap();
+    });
+    assert!(
+        matches!(err, StreamError::Changed { ref path, what } if path == "big.bin" && what.contains("replaced")),
+        "{err:?}"
     );
 }
 
@@ -372,4 +460,72 @@ fn the_digest_lists_every_name_with_the_hash_sha256sum_computes() {
     assert_eq!(hex(&digest.file(b"other.txt").expect("file")), other);
     assert_eq!(digest.file(b"sub"), None, "a directory has no digest");
     assert_eq!(digest.file(b"nope"), None);
+}
+
+/// What the image cannot hold as given is still imaged, but listed: each warning names the
+/// value and says what the disc holds instead, which is what a reader gets back.
+#[test]
+fn cut_labels_and_clamped_times_are_listed_as_warnings_naming_them() {
+    let dir = small_tree();
+    let set_mtime = |path: &Path, secs: u64| {
+        fs::File::options()
+            .write(true)
+            .open(dir.path().join(path))
+            .unwrap()
+            .set_modified(std::time::UNIX_EPOCH + Duration::from_secs(secs))
+            .unwrap();
+    };
+    // Past 2155 on real files; before 1900 is out of reach of most file systems (ext4
+    // stops at 1901), so that is checked on a listed entry below.
+    set_mtime(Path::new("sub/victim.txt"), 9_000_000_000); // 2255
+    set_mtime(Path::new("other.txt"), 7_000_000_000); // 2191
+    let odd = ImageOptions {
+        volume_id: "Weekly backup of 2026-11-02".to_string(),
+        volume_time: -2_500_000_000, // 1890
+        ..options()
+    };
+    let layout = Layout::plan(scan_tree(dir.path()).expect("scan"), &odd).expect("plan");
+    let warnings: Vec<String> = layout.warnings().iter().map(|w| w.to_string()).collect();
+    assert_eq!(warnings.len(), 4, "{warnings:#?}");
+    assert!(
+        warnings[0].contains("\"Weekly backup of 2026-11-02\"")
+            && warnings[0].contains("\"Weekly backup of\""),
+        "{warnings:#?}"
+    );
+    assert!(
+        warnings[1].contains("volume time -2500000000") && warnings[1].contains("1900-01-01"),
+        "{warnings:#?}"
+    );
+    for (path, year) in [("sub/victim.txt", "2255-"), ("other.txt", "2191-")] {
+        assert!(
+            warnings[2..]
+                .iter()
+                .any(|w| w.contains(&format!("{path:?}"))
+                    && w.contains(year)
+                    && w.contains("2155-12-31 23:59:59")),
+            "{path}: {warnings:#?}"
+        );
+    }
+    // What the disc holds is what the warnings say.
+    let out = tempfile::tempdir().expect("tempdir");
+    let image_path = out.path().join("clamped.iso");
+    build_image(dir.path(), &image_path, &odd);
+    let image = IsoImage::open(fs::File::open(&image_path).expect("open")).expect("read");
+    for path in [&b"sub/victim.txt"[..], b"other.txt"] {
+        assert_eq!(image.entry(path).unwrap().mtime, 5_869_583_999);
+    }
+    assert_eq!(image.volume().volume_id, "WEEKLY_BACKUP_OF_2026_11_02");
+    let mut early = entry(b"1874.txt", EntryKind::File { size: 1 });
+    early.mtime.seconds = -3_000_000_000;
+    let layout = Layout::plan(vec![early], &options()).expect("plan");
+    let said = layout.warnings()[0].to_string();
+    assert!(
+        said.contains("\"1874.txt\"") && said.contains("1874-") && said.contains("1900-01-01"),
+        "{said}"
+    );
+
+    // An ordinary tree and label give none.
+    let plain = small_tree();
+    let layout = Layout::plan(scan_tree(plain.path()).expect("scan"), &options()).unwrap();
+    assert_eq!(layout.warnings(), &[]);
 }

@@ -20,7 +20,8 @@ Exit status:
   1    verification found damage: the disc must not be counted as a good copy
   2    error: the drive, the disc, the input, the settings or the server (the message
        says what to do)
-  130  interrupted (Ctrl-C)";
+  130  interrupted (Ctrl-C); a burn stops between two writes and says where the disc stands
+  143  terminated (SIGTERM, as systemd sends), stopped the same way";
 
 /// Burn the OpenSkills backup tree onto optical discs, and read every disc back.
 #[derive(Debug, Parser)]
@@ -47,6 +48,8 @@ enum Exit {
     Error,
     /// Ctrl-C (SIGINT) stopped the command.
     Interrupted,
+    /// SIGTERM (systemd stopping the service, `kill`) stopped the command.
+    Terminated,
 }
 
 impl Exit {
@@ -57,6 +60,7 @@ impl Exit {
             Exit::Damaged => 1,
             Exit::Error => 2,
             Exit::Interrupted => 128 + 2,
+            Exit::Terminated => 128 + 15,
         }
     }
 }
@@ -74,13 +78,9 @@ fn main() -> ExitCode {
         }
         Err(err) => {
             eprintln!("burnstation: {}", one_sentence(&err));
-            // However the stop surfaced (a cancelled burn, a cancelled read-back), Ctrl-C
-            // was its cause.
-            if cmd::interrupt::interrupted() {
-                Exit::Interrupted
-            } else {
-                Exit::Error
-            }
+            // However the stop surfaced (a cancelled burn, a cancelled read-back), the
+            // signal was its cause.
+            cmd::interrupt::stopped_by().unwrap_or(Exit::Error)
         }
     };
     ExitCode::from(exit.code())

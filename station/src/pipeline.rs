@@ -25,12 +25,12 @@ use std::time::Duration;
 
 use burnstation_hal::{
     BurnError, BurnEvent, BurnOptions, BurnPlan, BurnReport, Cancel, DEFAULT_RING_BYTES, Drive,
-    ReadBackOptions, ReadProgress, RingWriter, Transport, ring,
+    MAX_RING_BYTES, MIN_RING_BYTES, ReadBackOptions, ReadProgress, RingWriter, Transport, ring,
 };
 use burnstation_images::digest::for_each_chunk;
 use burnstation_images::iso9660::{
-    BLOCK, FileDigest, ImageDigest, ImageOptions, ImageStream, Layout, LayoutError, RegionError,
-    RegionHasher, RegionHashes, RegionMap, ScanError, scan_tree,
+    BLOCK, FileDigest, ImageDigest, ImageOptions, ImageStream, ImageWarning, Layout, LayoutError,
+    ReadError, RegionError, RegionHasher, RegionHashes, RegionMap, ScanError, scan_tree,
 };
 
 use burnstation_images::plan::{DiscSet, PlanError, SetHashes, TREE_FOLDER};
@@ -68,8 +68,11 @@ pub struct PipelineOptions {
     /// The volume's creation time (unix seconds): the snapshot's time, so that the same tree
     /// gives the same image.
     pub volume_time: i64,
-    /// The host ring buffer's size.
+    /// The host ring buffer's size, from [`MIN_RING_BYTES`] to [`MAX_RING_BYTES`].
     pub ring_bytes: usize,
+    /// Burn an image file that holds no ISO 9660 filesystem (refused otherwise: it is
+    /// almost always the wrong file, and the disc would hold nothing a reader can list).
+    pub allow_non_iso: bool,
     /// Read the disc back after burning.
     pub verify: bool,
     /// How to read it back.
@@ -83,6 +86,7 @@ impl Default for PipelineOptions {
             volume_id: "BACKUP".to_string(),
             volume_time: 0,
             ring_bytes: DEFAULT_RING_BYTES,
+            allow_non_iso: false,
             verify: true,
             read_back: ReadBackOptions::default(),
         }
@@ -94,6 +98,9 @@ impl Default for PipelineOptions {
 pub enum PipelineEvent {
     /// Reading the tree's metadata.
     Scanning,
+    /// A value the image holds differently from how it was given (a cut volume ID, a
+    /// clamped time): the burn goes on, and a person should hear it.
+    Warning(ImageWarning),
     /// The image is laid out and the burn planned.
     Planned {
         /// The burn plan.
@@ -171,9 +178,38 @@ pub enum PipelineError {
         #[source]
         source: io::Error,
     },
+    /// The image file holds no ISO 9660 filesystem, and that was not allowed.
+    #[error(
+        "{} holds no ISO 9660 filesystem ({reason}): it is probably not a disc image. Give the directory to burn instead, or add --non-iso to write this file as it is", .path.display()
+    )]
+    NotIso {
+        /// The image.
+        path: PathBuf,
+        /// What the reader found.
+        reason: ReadError,
+    },
+    /// The host buffer asked for is outside what a burn may use.
+    #[error(
+        "a host buffer of {bytes} bytes is outside {MIN_RING_BYTES}..={MAX_RING_BYTES}: choose one in that range"
+    )]
+    RingSize {
+        /// What was asked for.
+        bytes: usize,
+    },
     /// The burn failed or was refused.
     #[error(transparent)]
     Burn(#[from] BurnError),
+    /// The disc was burnt, but reading it back failed or was stopped.
+    #[error(
+        "the disc was burnt{}, but reading it back stopped: {source}; check it with `burnstation verify` before counting it as a copy", if *.finalized { " and finalized" } else { "" }
+    )]
+    ReadBackStopped {
+        /// Whether the burn finalized the disc.
+        finalized: bool,
+        /// Why reading stopped.
+        #[source]
+        source: VerifyError,
+    },
     /// Verification could not be carried out.
     #[error(transparent)]
     Verify(#[from] VerifyError),
@@ -226,6 +262,11 @@ pub fn burn_and_verify<T: Transport>(
     events: &mut dyn FnMut(PipelineEvent),
     cancel: &Cancel,
 ) -> Result<DiscOutcome, PipelineError> {
+    if !(MIN_RING_BYTES..=MAX_RING_BYTES).contains(&options.ring_bytes) {
+        return Err(PipelineError::RingSize {
+            bytes: options.ring_bytes,
+        });
+    }
     match source {
         Source::Tree(root) => burn_tree(drive, root, options, events, cancel),
         Source::Image(path) => burn_image(drive, path, options, events, cancel),
@@ -356,6 +397,9 @@ pub fn burn_layout<T: Transport>(
     let layout = Arc::clone(stream.layout());
     let plan = plan.for_image(layout.total_blocks())?;
     let map = RegionMap::of_layout(&layout)?;
+    for warning in layout.warnings() {
+        events(PipelineEvent::Warning(warning.clone()));
+    }
     events(PipelineEvent::Planned {
         plan: plan.clone(),
         files: layout.data_files().count(),
@@ -403,7 +447,15 @@ fn burn_image<T: Transport>(
     };
     let blocks = verify::image_blocks(path).map_err(from_verify)?;
     // Name the files of the image where it is one we can read, for the verify report.
-    let map = verify::image_map(path, blocks).map_err(from_verify)?;
+    let (map, not_iso) = verify::image_map_or_blocks(path, blocks).map_err(from_verify)?;
+    if let Some(reason) = not_iso
+        && !options.allow_non_iso
+    {
+        return Err(PipelineError::NotIso {
+            path: path.to_path_buf(),
+            reason,
+        });
+    }
     let plan = drive.plan_burn(blocks, &options.burn)?;
     events(PipelineEvent::Planned {
         plan: plan.clone(),
@@ -559,9 +611,13 @@ impl<T: Transport> Run<'_, T> {
         if !self.options.verify {
             return Ok(None);
         }
+        let stopped = |source: VerifyError| PipelineError::ReadBackStopped {
+            finalized: self.options.burn.finalize,
+            source,
+        };
         self.drive
             .wait_until_ready(Duration::from_secs(120))
-            .map_err(|e| PipelineError::Verify(e.into()))?;
+            .map_err(|e| stopped(e.into()))?;
         (self.events)(PipelineEvent::Verifying {
             bytes: map.total_blocks() * BLOCK,
         });
@@ -573,7 +629,7 @@ impl<T: Transport> Run<'_, T> {
             &mut |p| events(PipelineEvent::ReadBack(p)),
             self.cancel,
         )
-        .map_err(|e| PipelineError::Verify(e.into()))?;
+        .map_err(|e| stopped(e.into()))?;
         let image_matches = Some(image_sha256 == actual.image);
         Ok(Some(compare(
             map,

@@ -11,6 +11,11 @@
 //!
 //! All three go through one [`RegionMap`] and one sequential read of the disc, so a disc is
 //! read once, in order, however it is checked.
+//!
+//! A disc that cannot be checked says why in words: a blank disc is blank, an interrupted
+//! burn is one (with what to do about it), a disc shorter than its image or its own
+//! filesystem fails as incomplete without reading past its end, and a manifest that lists
+//! nothing is refused rather than passing a disc nobody checked.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -19,8 +24,8 @@ use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
 use burnstation_hal::{
-    Cancel, DiscReader, Drive, DriveError, ReadBackError, ReadBackOptions, ReadProgress, SectorMap,
-    Transport,
+    Cancel, DiscReader, Drive, DriveError, InterruptedDisc, MediaInfo, ReadBackError,
+    ReadBackOptions, ReadProgress, SectorMap, Transport, interrupted_burn,
 };
 use burnstation_images::digest::for_each_chunk;
 use burnstation_images::iso9660::{
@@ -51,6 +56,9 @@ pub struct VerifyReport {
     pub image_matches: Option<bool>,
     /// Files checked against an expected hash.
     pub files_checked: usize,
+    /// The disc's readable blocks, when it ends before the image (or its filesystem) does:
+    /// the blocks after it were not read and count as unreadable.
+    pub disc_ends_after: Option<u64>,
 }
 
 impl VerifyReport {
@@ -60,6 +68,7 @@ impl VerifyReport {
             && self.unreadable.is_empty()
             && self.missing.is_empty()
             && self.image_matches != Some(false)
+            && self.disc_ends_after.is_none()
     }
 }
 
@@ -90,6 +99,13 @@ impl fmt::Display for VerifyReport {
         for path in &self.missing {
             write!(f, "\n  missing:    /{}", String::from_utf8_lossy(path))?;
         }
+        if let Some(readable) = self.disc_ends_after {
+            write!(
+                f,
+                "\n  the disc ends after {readable} blocks, but {} were meant: an incomplete burn, or not the disc this was burnt to",
+                self.blocks
+            )?;
+        }
         if self.image_matches == Some(false)
             && self.mismatched.is_empty()
             && self.unreadable.is_empty()
@@ -109,6 +125,42 @@ pub enum VerifyError {
     /// Reading back failed as a whole.
     #[error(transparent)]
     ReadBack(#[from] ReadBackError),
+    /// Nothing was ever written to the disc.
+    #[error(
+        "the disc in {device} is blank: there is nothing on it to verify (insert the disc you meant, or burn this one first)"
+    )]
+    Blank {
+        /// The drive.
+        device: String,
+    },
+    /// The disc holds a burn that never finished.
+    #[error("the disc in {device} cannot be verified: {interrupted}")]
+    Interrupted {
+        /// The drive.
+        device: String,
+        /// What the disc holds and what can be done with it.
+        interrupted: InterruptedDisc,
+    },
+    /// The disc ends before its own filesystem, and the manifest was in the missing part.
+    #[error(
+        "the disc ends after {readable} blocks, but its filesystem claims {volume}: it is incomplete and cannot be counted as a good copy (to see which files survive, verify it against a kept --manifest or the --image)"
+    )]
+    Incomplete {
+        /// Blocks the disc holds.
+        readable: u64,
+        /// Blocks its volume descriptor claims.
+        volume: u64,
+    },
+    /// A manifest that lists no file would pass a disc nobody checked.
+    #[error(
+        "the manifest {what} lists no files, so it cannot vouch for the {files} file(s) on the disc: give a manifest that lists them, or the image the disc was burnt from (--image)"
+    )]
+    EmptyManifest {
+        /// Which manifest: a path, or "on the disc".
+        what: String,
+        /// Regular files on the disc.
+        files: usize,
+    },
     /// The image file to compare with could not be read.
     #[error("could not read the image {}: {source}; check the path", .path.display())]
     Image {
@@ -119,7 +171,7 @@ pub enum VerifyError {
         source: io::Error,
     },
     /// The image file is not whole blocks.
-    #[error("{} is not a disc image: its size ({bytes} bytes) is not a whole number of {BLOCK}-byte blocks", .path.display())]
+    #[error("{} is not a disc image: its size ({bytes} bytes) is not a whole, non-zero number of {BLOCK}-byte blocks", .path.display())]
     NotBlocks {
         /// The file.
         path: PathBuf,
@@ -156,6 +208,12 @@ pub enum VerifyError {
     /// The image's own layout is inconsistent.
     #[error(transparent)]
     Regions(#[from] RegionError),
+    /// The disc's directories describe no possible image (files overlapping, or reaching
+    /// past the volume's end): they are damaged.
+    #[error(
+        "the disc's filesystem is damaged ({0}), so it cannot be checked against a manifest: verify it against the image it was burnt from (--image), or discard it"
+    )]
+    DamagedFilesystem(RegionError),
 }
 
 /// Compares read-back hashes with the expected ones; `expected` may leave regions without
@@ -200,7 +258,53 @@ pub fn compare(
         unlisted: Vec::new(),
         image_matches,
         files_checked,
+        disc_ends_after: None,
     }
+}
+
+/// Waits for the disc and says what it holds, refusing (in words) a disc that holds
+/// nothing to verify: a blank one, or an interrupted burn.
+fn disc_to_verify<T: Transport>(drive: &mut Drive<T>) -> Result<MediaInfo, VerifyError> {
+    drive.wait_until_ready(std::time::Duration::from_secs(60))?;
+    let media = drive.media()?;
+    let device = drive.name().to_string();
+    if media.is_blank() {
+        return Err(VerifyError::Blank { device });
+    }
+    if let Some(interrupted) = interrupted_burn(&media) {
+        return Err(VerifyError::Interrupted {
+            device,
+            interrupted,
+        });
+    }
+    Ok(media)
+}
+
+/// Reads and hashes the disc as [`read_and_hash`] does, but never past its `readable`
+/// blocks: what lies beyond counts as unreadable (a read there could only fail, block by
+/// block, and on a damaged volume size that would take for ever).
+fn read_within<T: Transport>(
+    drive: &mut Drive<T>,
+    map: &RegionMap,
+    readable: u64,
+    options: &ReadBackOptions,
+    events: &mut dyn FnMut(ReadProgress),
+    cancel: &Cancel,
+) -> Result<(RegionHashes, SectorMap, Option<u64>), ReadBackError> {
+    let wanted = map.total_blocks();
+    let read = wanted.min(readable);
+    let mut hasher = RegionHasher::new(map);
+    let mut sectors = drive.read_back(
+        0,
+        read,
+        options,
+        &mut |_, chunk| hasher.update(chunk),
+        events,
+        cancel,
+    )?;
+    sectors.add_unread(read, wanted - read);
+    let short = (read < wanted).then_some(read);
+    Ok((hasher.finish(), sectors, short))
 }
 
 /// Reads `map.total_blocks()` blocks back and hashes them per region.
@@ -232,42 +336,62 @@ pub fn against_image<T: Transport>(
     cancel: &Cancel,
 ) -> Result<VerifyReport, VerifyError> {
     let (map, expected) = image_regions(image)?;
-    drive.wait_until_ready(std::time::Duration::from_secs(60))?;
-    let (actual, sectors) = read_and_hash(drive, &map, options, events, cancel)?;
+    let media = disc_to_verify(drive)?;
+    let (actual, sectors, short) =
+        read_within(drive, &map, media.readable_blocks, options, events, cancel)?;
     let wanted: Vec<Option<[u8; 32]>> = expected.regions.iter().copied().map(Some).collect();
-    Ok(compare(
+    let mut report = compare(
         &map,
         &wanted,
         &actual,
         sectors,
         Some(actual.image == expected.image),
-    ))
+    );
+    report.disc_ends_after = short;
+    Ok(report)
 }
 
 /// The region map of an image file of `blocks` blocks: its files named when it is an ISO
 /// 9660 image we can read, one "structures" region otherwise.
 pub fn image_map(path: &Path, blocks: u64) -> Result<RegionMap, VerifyError> {
+    image_map_or_blocks(path, blocks).map(|(map, _)| map)
+}
+
+/// [`image_map`], saying why the image is compared as plain blocks when it is: the reader's
+/// error for a file that holds no ISO 9660 filesystem it can read.
+pub fn image_map_or_blocks(
+    path: &Path,
+    blocks: u64,
+) -> Result<(RegionMap, Option<ReadError>), VerifyError> {
     let err = |source| VerifyError::Image {
         path: path.to_path_buf(),
         source,
     };
     Ok(match IsoImage::open(File::open(path).map_err(err)?) {
-        Ok(iso) => RegionMap::of_entries(blocks, iso.entries())?,
+        Ok(iso) => (RegionMap::of_entries(blocks, iso.entries())?, None),
         Err(e) => {
             tracing::info!(image = %path.display(), error = %e, "not an ISO 9660 image; comparing it as blocks");
-            RegionMap::build(blocks, Vec::new())?
+            (RegionMap::build(blocks, Vec::new())?, Some(e))
         }
     })
 }
 
-/// The size of an image file in blocks, refusing a file that is not whole blocks.
+/// The size of an image file in blocks, refusing what is not a file of whole blocks.
 pub fn image_blocks(path: &Path) -> Result<u64, VerifyError> {
-    let bytes = std::fs::metadata(path)
-        .map_err(|source| VerifyError::Image {
+    let meta = std::fs::metadata(path).map_err(|source| VerifyError::Image {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    if !meta.is_file() {
+        return Err(VerifyError::Image {
             path: path.to_path_buf(),
-            source,
-        })?
-        .len();
+            source: io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "it is not a regular file (a pipe, a device or a directory)",
+            ),
+        });
+    }
+    let bytes = meta.len();
     if bytes % BLOCK != 0 || bytes == 0 {
         return Err(VerifyError::NotBlocks {
             path: path.to_path_buf(),
@@ -313,11 +437,11 @@ pub fn against_manifest<T: Transport>(
             })
         })
         .transpose()?;
-    drive.wait_until_ready(std::time::Duration::from_secs(60))?;
-    let readable = drive.media()?.readable_blocks;
+    let readable = disc_to_verify(drive)?.readable_blocks;
     let (volume_blocks, entries, manifest_bytes) = {
-        let mut reader = DiscReader::new(drive, readable);
+        let mut reader = DiscReader::with_options(drive, readable, options);
         let mut iso = IsoImage::open(&mut reader).map_err(VerifyError::NoFilesystem)?;
+        let volume = iso.volume().volume_blocks;
         let manifest_bytes = match kept {
             Some(bytes) => bytes,
             None => {
@@ -326,9 +450,13 @@ pub fn against_manifest<T: Transport>(
                     .cloned()
                     .ok_or(VerifyError::NoManifest)?;
                 let mut bytes = Vec::new();
-                iso.open_file(&entry)
-                    .read_to_end(&mut bytes)
-                    .map_err(VerifyError::ManifestOnDisc)?;
+                iso.open_file(&entry).read_to_end(&mut bytes).map_err(|e| {
+                    if volume > readable {
+                        VerifyError::Incomplete { readable, volume }
+                    } else {
+                        VerifyError::ManifestOnDisc(e)
+                    }
+                })?;
                 bytes
             }
         };
@@ -339,8 +467,19 @@ pub fn against_manifest<T: Transport>(
         )
     };
     let listed = parse_manifest(&manifest_bytes)?;
+    let files_on_disc = entries
+        .iter()
+        .filter(|e| e.kind == IsoEntryKind::File && e.path != MANIFEST_NAME.as_bytes())
+        .count();
+    if listed.is_empty() && files_on_disc > 0 {
+        return Err(VerifyError::EmptyManifest {
+            what: manifest.map_or("on the disc".to_string(), |p| p.display().to_string()),
+            files: files_on_disc,
+        });
+    }
 
-    let map = RegionMap::of_entries(volume_blocks, &entries)?;
+    let map =
+        RegionMap::of_entries(volume_blocks, &entries).map_err(VerifyError::DamagedFilesystem)?;
     let mut expected: Vec<Option<[u8; 32]>> = vec![None; map.regions().len()];
     let by_path: HashMap<&[u8], [u8; 32]> = listed
         .iter()
@@ -362,8 +501,9 @@ pub fn against_manifest<T: Transport>(
         }
     }
 
-    let (actual, sectors) = read_and_hash(drive, &map, options, events, cancel)?;
+    let (actual, sectors, short) = read_within(drive, &map, readable, options, events, cancel)?;
     let mut report = compare(&map, &expected, &actual, sectors, None);
+    report.disc_ends_after = short;
     report.mismatched.extend(conflicting);
 
     let on_disc: HashMap<&[u8], &IsoEntry> = entries

@@ -1,106 +1,16 @@
 //! `burnstation burn`, `verify`, `media`, `finalize`, `drives` and `eject` as a person runs
 //! them, against SimDrive discs: the disc an independent reader (xorriso) extracts equals
 //! the source tree; every fault ends with the exit status a script can act on (1: the disc
-//! is damaged, 2: an error, 130: interrupted) and a sentence that says what to do, and a
-//! bad disc is never reported good.
+//! is damaged, 2: an error) and a sentence that says what to do, and a bad disc is never
+//! reported good. Signals are `cli_signals.rs`'s, hostile input `cli_hostile.rs`'s.
+
+mod common;
 
 use std::fs;
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Output};
 
-use burnstation_images::iso9660::IsoImage;
 use burnstation_tests::awkward::{Fidelity, build_awkward_tree, compare_trees, require, run};
-use burnstation_tests::tools::describe_output as text;
-
-fn burnstation(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_burnstation"))
-        .args(args)
-        .output()
-        .expect("run burnstation")
-}
-
-/// The exit statuses of `burnstation --help`.
-const OK: i32 = 0;
-const DAMAGED: i32 = 1;
-const ERROR: i32 = 2;
-const INTERRUPTED: i32 = 130;
-
-/// Fails the test unless `output` ended with `code`.
-#[track_caller]
-fn assert_exit(output: &Output, code: i32) {
-    assert_eq!(output.status.code(), Some(code), "{}", text(output));
-}
-
-/// A scratch directory with a tree to burn and a disc file path.
-struct Scene {
-    dir: tempfile::TempDir,
-}
-
-impl Scene {
-    fn new() -> Scene {
-        Scene {
-            dir: tempfile::tempdir().unwrap(),
-        }
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-
-    /// A plain tree of a few hundred KB.
-    fn small_tree(&self) -> PathBuf {
-        let root = self.path("tree");
-        fs::create_dir_all(root.join("db")).unwrap();
-        for i in 0..20u32 {
-            let body: Vec<u8> = (0..(i * 5003 + 17)).map(|b| (b * 31 + i) as u8).collect();
-            fs::write(root.join(format!("db/part-{i:02}.bin")), body).unwrap();
-        }
-        fs::write(root.join("notes.txt"), "restore with care\n").unwrap();
-        root
-    }
-
-    /// A tree of about 8 MB: more than SimDrive's 2 MiB buffer, so a paced burn has burnt
-    /// part of it before any fault strikes.
-    fn big_tree(&self) -> PathBuf {
-        let root = self.small_tree();
-        let body: Vec<u8> = (0..8_000_000u32)
-            .map(|b| (b.wrapping_mul(2_654_435_761) >> 24) as u8)
-            .collect();
-        fs::write(root.join("db/big.bin"), body).unwrap();
-        root
-    }
-
-    /// The small tree, burnt onto a new disc with `options`.
-    fn burnt_small_tree(&self, options: &str) -> PathBuf {
-        let tree = self.small_tree();
-        let out = burnstation(&[
-            "burn",
-            tree.to_str().unwrap(),
-            "--device",
-            &self.disc(options),
-        ]);
-        assert_exit(&out, OK);
-        tree
-    }
-
-    fn disc(&self, options: &str) -> String {
-        let disc = self.path("disc.img");
-        format!(
-            "sim:{}{}{}",
-            disc.display(),
-            if options.is_empty() { "" } else { "?" },
-            options
-        )
-    }
-}
-
-/// The first block of `path` on the disc image `disc`, from our reader.
-fn block_of(disc: &Path, path: &str) -> u64 {
-    let iso = IsoImage::open(fs::File::open(disc).unwrap()).unwrap();
-    iso.entry(path.as_bytes()).unwrap().extents[0].lba
-}
+use common::*;
 
 #[test]
 fn a_burnt_tree_is_what_xorriso_extracts_and_verifies_three_ways() {
@@ -599,42 +509,6 @@ fn every_burn_fault_ends_with_its_exit_status_and_says_what_to_do() {
     );
 }
 
-/// Ctrl-C stops a burn between two WRITEs and the command ends with 130, saying so.
-#[test]
-fn ctrl_c_stops_a_burn_with_exit_status_130() {
-    let scene = Scene::new();
-    let tree = scene.big_tree();
-    // At 1x a DVD+R takes 1.385 MB a second: the 8 MB tree takes about six seconds.
-    let mut child = Command::new(env!("CARGO_BIN_EXE_burnstation"))
-        .args(["burn", tree.to_str().unwrap(), "--device"])
-        .arg(scene.disc("profile=dvd+r&speed=1"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run burnstation");
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut seen = String::new();
-    let started = Instant::now();
-    while !seen.contains("writing...") {
-        let mut line = String::new();
-        let read = stderr.read_line(&mut line).unwrap();
-        seen.push_str(&line);
-        assert!(
-            read > 0 && started.elapsed() < Duration::from_secs(120),
-            "the burn never started writing:\n{seen}"
-        );
-    }
-    // SAFETY: kill(2) on the pid of a child this test spawned and has not yet reaped.
-    let sent = unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
-    assert_eq!(sent, 0, "could not send SIGINT");
-    let mut rest = String::new();
-    std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
-    seen.push_str(&rest);
-    let status = child.wait().unwrap();
-    assert_eq!(status.code(), Some(INTERRUPTED), "{seen}");
-    assert!(seen.contains("cancelled"), "{seen}");
-}
-
 /// `--help` documents the exit statuses the tests above check.
 #[test]
 fn help_lists_the_exit_statuses() {
@@ -646,6 +520,7 @@ fn help_lists_the_exit_statuses() {
         "1    verification found damage",
         "2    error",
         "130  interrupted",
+        "143  terminated (SIGTERM",
     ] {
         assert!(stdout.contains(line), "{line:?} missing:\n{stdout}");
     }

@@ -72,7 +72,7 @@ pub struct SectorMap {
 }
 
 impl SectorMap {
-    fn push(&mut self, start: u64, blocks: u64, quality: SectorQuality) {
+    pub(crate) fn push(&mut self, start: u64, blocks: u64, quality: SectorQuality) {
         if blocks == 0 {
             return;
         }
@@ -88,6 +88,12 @@ impl SectorMap {
             blocks,
             quality,
         });
+    }
+
+    /// Records `blocks` blocks from `start` as unreadable without reading them: blocks past
+    /// the end of the disc, which a read could only fail on.
+    pub fn add_unread(&mut self, start: u64, blocks: u64) {
+        self.push(start, blocks, SectorQuality::Unreadable);
     }
 
     /// The runs, in block order.
@@ -216,26 +222,7 @@ impl<T: Transport> Drive<T> {
             }
             let n = chunk_blocks.min(end - lba);
             let chunk = &mut buf[..n as usize * BLOCK_SIZE];
-            let took = Instant::now();
-            match self.read_attempt(lba, n as u32, chunk)? {
-                Attempt::Ok => {
-                    let quality = if took.elapsed() > options.slow_chunk {
-                        SectorQuality::Slow
-                    } else {
-                        SectorQuality::Good
-                    };
-                    map.push(lba, n, quality);
-                }
-                Attempt::Bad => {
-                    let unreadable = map.count(SectorQuality::Unreadable);
-                    if unreadable >= options.give_up_after {
-                        chunk.fill(0);
-                        map.push(lba, n, SectorQuality::Unreadable);
-                    } else {
-                        self.read_block_by_block(lba, chunk, options, &mut map)?;
-                    }
-                }
-            }
+            self.read_chunk(lba, chunk, options, &mut map)?;
             sink(lba, chunk);
             lba += n;
             if last_event.elapsed() >= Duration::from_millis(250) || lba == end {
@@ -255,6 +242,42 @@ impl<T: Transport> Drive<T> {
             }
         }
         Ok(map)
+    }
+
+    /// Reads the blocks from `lba` that fill `chunk`, recording how each read in `map`: in
+    /// one READ, or (when that fails) block by block, each up to `options.attempts` times,
+    /// until `options.give_up_after` blocks of `map` are unreadable. An unreadable block
+    /// is left as zeros. Every reader of the disc goes through here (the read-back, and
+    /// [`DiscReader`](super::DiscReader) for directories and manifests), so one block that
+    /// reads on a retry never fails one and passes the other.
+    pub(crate) fn read_chunk(
+        &mut self,
+        lba: u64,
+        chunk: &mut [u8],
+        options: &ReadBackOptions,
+        map: &mut SectorMap,
+    ) -> Result<(), ReadBackError> {
+        let n = (chunk.len() / BLOCK_SIZE) as u64;
+        let took = Instant::now();
+        match self.read_attempt(lba, n as u32, chunk)? {
+            Attempt::Ok => {
+                let quality = if took.elapsed() > options.slow_chunk {
+                    SectorQuality::Slow
+                } else {
+                    SectorQuality::Good
+                };
+                map.push(lba, n, quality);
+            }
+            Attempt::Bad => {
+                if map.count(SectorQuality::Unreadable) >= options.give_up_after {
+                    chunk.fill(0);
+                    map.push(lba, n, SectorQuality::Unreadable);
+                } else {
+                    self.read_block_by_block(lba, chunk, options, map)?;
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Reads a failed chunk again one block at a time, each up to `attempts` times.

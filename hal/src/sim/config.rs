@@ -135,6 +135,14 @@ pub enum SpecError {
         /// What the option takes.
         expected: &'static str,
     },
+    /// An option given twice: which one counts would be a guess.
+    #[error(
+        "software-drive option {name:?} is given twice; give it once (write_error, unreadable and lacks take a comma-separated list)"
+    )]
+    Repeated {
+        /// The option.
+        name: String,
+    },
     /// A command name in `lacks=` that is not known.
     #[error("unknown command {name:?} in lacks=; use one of: {} or a hex opcode like 0x4a", LACKABLE.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", "))]
     UnknownCommand {
@@ -223,6 +231,7 @@ impl SimConfig {
     /// `product`, `revision`, `lacks` (command names such as `gesn,reserve,rfc`, or hex
     /// opcodes), and the faults `not_ready=N`, `lwip=N`, `write_error=LBA[,LBA]`,
     /// `unreadable=LBA[:K][,LBA[:K]]`, `hang_at=LBA`, `power_cut_at=LBA`, `remove_at=LBA`.
+    /// Each option may be given once.
     pub fn from_spec(spec: &str) -> Result<SimConfig, SpecError> {
         let rest = spec.strip_prefix("sim:").ok_or_else(|| SpecError::NotSim {
             spec: spec.to_string(),
@@ -235,8 +244,15 @@ impl SimConfig {
         if !path.is_empty() {
             config.medium = Some(PathBuf::from(path));
         }
+        let mut seen: Vec<&str> = Vec::new();
         for option in options.split('&').filter(|o| !o.is_empty()) {
             let (name, value) = option.split_once('=').unwrap_or((option, ""));
+            if seen.contains(&name) {
+                return Err(SpecError::Repeated {
+                    name: name.to_string(),
+                });
+            }
+            seen.push(name);
             config.apply_option(name, value)?;
         }
         config.given_spec = Some(spec.to_string());
@@ -543,6 +559,14 @@ mod tests {
                 ..
             }
         ));
+        let twice = SimConfig::from_spec("sim:x?speed=1&speed=2").unwrap_err();
+        assert_eq!(
+            twice,
+            SpecError::Repeated {
+                name: "speed".to_string()
+            }
+        );
+        assert!(twice.to_string().contains("give it once"), "{twice}");
         let vendor = SimConfig::from_spec("sim:x?vendor=MUCHTOOLONG").unwrap_err();
         assert!(matches!(
             vendor,

@@ -203,7 +203,48 @@ fn a_write_error_fails_the_burn_and_the_disc_is_reported_bad() {
         .unwrap();
     let media = rig.drive.media().unwrap();
     assert_ne!(media.status, DiscStatus::Complete);
-    assert!(interrupted_burn(&media).is_some(), "{media:?}");
+    // One whose last track the failed write damaged: it cannot be closed, only replaced,
+    // and is not reported as a power cut.
+    let interrupted = interrupted_burn(&media).expect("an interrupted disc");
+    assert!(interrupted.damaged, "{interrupted}");
+    let said = interrupted.to_string();
+    assert!(
+        said.contains("a write to it failed") && !said.contains("power cut"),
+        "{said}"
+    );
+    let refused = rig.drive.finalize_as_is(&mut |_| {}).unwrap_err();
+    assert!(
+        matches!(&refused, BurnError::Interrupted(i) if i.damaged),
+        "{refused}"
+    );
+    assert!(refused.to_string().contains("new disc"), "{refused}");
+}
+
+#[test]
+fn a_cancel_before_the_first_write_leaves_the_disc_blank_and_says_so() {
+    let mut rig = Rig::new(Profile::DvdRSequential);
+    let cancel = Cancel::new();
+    cancel.cancel();
+    let data = image(BLOCKS, 32);
+    let err = burn_from(&mut rig, &mut Cursor::new(&data[..]), BLOCKS, &cancel).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            BurnError::Cancelled {
+                written_blocks: 0,
+                after: DiscAfterFailure::Untouched,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(err.to_string().contains("nothing was written"), "{err}");
+    let medium = rig.control.medium().unwrap();
+    assert_eq!(
+        medium.disc_status,
+        burnstation_hal::sim::DiscStatus::Blank,
+        "no reservation, no write"
+    );
 }
 
 #[test]

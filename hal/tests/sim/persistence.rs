@@ -5,7 +5,7 @@ use std::fs;
 use std::os::unix::fs::MetadataExt;
 
 use burnstation_hal::mmc::Profile;
-use burnstation_hal::sim::{MediumError, SimDrive, SimError};
+use burnstation_hal::sim::{MediumError, SimConfig, SimDrive, SimError};
 
 use crate::host::*;
 
@@ -165,4 +165,59 @@ fn every_recordable_medium_is_created_blank_and_reopens_the_same() {
         assert_eq!(host.track_info(1), track, "{profile}");
         assert_eq!(host.read_capacity_value(), capacity, "{profile}");
     }
+}
+
+#[test]
+fn a_directory_is_not_a_medium() {
+    let dir = tempfile::tempdir().unwrap();
+    let err = SimDrive::open(SimConfig::new(dir.path(), Profile::DvdPlusR)).unwrap_err();
+    assert!(
+        matches!(err, SimError::Medium(MediumError::NotAFile { .. })),
+        "{err}"
+    );
+    assert!(err.to_string().contains("not a file"), "{err}");
+}
+
+/// Two drives cannot hold one disc: the second is refused while the first has it, as a
+/// real burner's device node is opened O_EXCL, and may open it once the first is gone.
+#[test]
+fn a_medium_held_by_one_drive_is_refused_to_another() {
+    let dir = tempfile::tempdir().unwrap();
+    for profile in [Profile::DvdPlusR, Profile::DvdRom] {
+        if profile == Profile::DvdRom {
+            // An existing file without state: a ROM image, locked all the same.
+            fs::remove_file(dir.path().join("disc.img.state.json")).unwrap();
+        }
+        let first = SimDrive::open(config(dir.path(), profile)).unwrap();
+        let err = SimDrive::open(config(dir.path(), profile)).unwrap_err();
+        assert!(
+            matches!(err, SimError::Medium(MediumError::Busy { .. })),
+            "{err}"
+        );
+        assert!(err.to_string().contains("in use"), "{err}");
+        drop(first);
+        drop(SimDrive::open(config(dir.path(), profile)).unwrap());
+    }
+}
+
+/// A READ past the end of a disc fails there with 5/21/00, wherever it starts: at the end,
+/// across it, or far beyond it (a truncated image, an image compared with a smaller disc).
+#[test]
+fn reads_past_the_end_of_a_disc_fail_out_of_range() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("disc.img"), pattern(0, 40, 9)).unwrap();
+    let mut host = Host::open(config(dir.path(), Profile::DvdPlusR));
+    let across = host.expect_in(&read10(32, 16), 16 * 2048, OUT_OF_RANGE);
+    assert_eq!(information_of(&across), Some(40));
+    assert_eq!(
+        across.transferred,
+        8 * 2048,
+        "the blocks before the end arrive"
+    );
+    for lba in [40, 41, 1000, u32::MAX - 1] {
+        let beyond = host.expect_in(&read10(lba, 1), 2048, OUT_OF_RANGE);
+        assert_eq!(information_of(&beyond), Some(lba));
+        assert_eq!(beyond.transferred, 0);
+    }
+    host.expect_in(&read12(u32::MAX - 1, 16), 16 * 2048, OUT_OF_RANGE);
 }

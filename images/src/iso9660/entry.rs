@@ -135,7 +135,8 @@ pub fn scan_tree_with(
     Ok(entries)
 }
 
-fn special_kind(file_type: &fs::FileType) -> &'static str {
+/// What a file that is neither a regular file, a directory nor a symlink is, in words.
+pub fn special_kind(file_type: &fs::FileType) -> &'static str {
     if file_type.is_socket() {
         "socket"
     } else if file_type.is_fifo() {

@@ -20,6 +20,7 @@ use super::entry::{EntryKind, LinkIdentity, SourceEntry};
 use super::manifest::{self, MANIFEST_NAME};
 use super::names;
 use super::records::{self, BLOCK, MAX_EXTENT_BYTES, UnixSeconds};
+use super::warnings::{self, ImageWarning};
 
 /// Where the volume descriptors start (after the 16-block system area).
 const FIRST_DESCRIPTOR_LBA: u64 = 16;
@@ -49,7 +50,8 @@ pub struct GeneratedFile {
 /// What the caller decides about an image.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ImageOptions {
-    /// The disc label (cut to 32 d-characters in the primary descriptor, 16 in Joliet).
+    /// The disc label (cut to 32 d-characters in the primary descriptor, 16 in Joliet; a cut
+    /// is reported in [`Layout::warnings`]).
     pub volume_id: String,
     /// The volume's creation time, Unix seconds: the snapshot time, so images are repeatable.
     pub volume_time: UnixSeconds,
@@ -302,6 +304,8 @@ pub struct Layout {
     pub(crate) volume_time: UnixSeconds,
     /// Index into `data` of the manifest, if any.
     pub(crate) manifest: Option<u32>,
+    /// What the image holds differently from how it was given.
+    pub(crate) warnings: Vec<ImageWarning>,
 }
 
 fn lossy(path: &[u8]) -> String {
@@ -352,12 +356,20 @@ impl Layout {
             volume_id: options.volume_id.clone(),
             volume_time: options.volume_time,
             manifest: None,
+            warnings: Vec::new(),
         };
         layout.build_tree(entries, options)?;
         layout.assign_names();
         layout.order_directories()?;
         layout.place(options)?;
+        layout.warnings = warnings::of_layout(&layout);
         Ok(layout)
+    }
+
+    /// The values this image holds differently from how they were given (a cut volume ID,
+    /// clamped times), each naming what it is about: show them to the person who asked.
+    pub fn warnings(&self) -> &[ImageWarning] {
+        &self.warnings
     }
 
     fn build_tree(

@@ -89,6 +89,10 @@ pub fn parse_manifest(bytes: &[u8]) -> Result<Vec<ManifestEntry>, ManifestFormat
             line: index + 1,
             reason,
         };
+        // `sha256sum -c` drops one carriage return before the newline, so a manifest that
+        // went through a CRLF editor or mail still checks (a name that really ends in CR
+        // is written escaped, as `\r`, and is not affected).
+        let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
         if raw.is_empty() {
             continue;
         }
@@ -265,6 +269,20 @@ E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855 *./dir/bin\n\n"
             vec![b"empty".as_slice(), b"new\nline\\back", b"dir/bin"]
         );
         assert_eq!(parsed[2].sha256[0], 0xe3);
+    }
+
+    #[test]
+    fn crlf_line_ends_parse_as_sha256sum_reads_them() {
+        let hash = [7u8; 32];
+        let mut lf = Vec::new();
+        push_line(&mut lf, b"dir/plain.txt", &hash);
+        push_line(&mut lf, b"a\rb", &hash);
+        let crlf: Vec<u8> = lf
+            .split_inclusive(|&b| b == b'\n')
+            .flat_map(|line| [&line[..line.len() - 1], b"\r\n"].concat())
+            .collect();
+        assert_eq!(parse_manifest(&crlf).unwrap(), parse_manifest(&lf).unwrap());
+        assert_eq!(parse_manifest(&crlf).unwrap()[1].path, b"a\rb");
     }
 
     #[test]

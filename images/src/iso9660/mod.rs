@@ -6,7 +6,7 @@
 //! everything goes) -> `directories` (the metadata's bytes) -> `stream` (the image's bytes,
 //! hashed on the way) and `manifest` (`SHA256SUMS`, written and parsed); `reader` goes the
 //! other way (with `extract` writing a read tree onto disk), and `regions` says which file
-//! owns which block of either.
+//! owns which block of either. `warnings` lists what the layout could not hold as given.
 //! docs/iso9660.md explains the choices.
 
 mod directories;
@@ -21,6 +21,7 @@ pub mod regions;
 pub mod source;
 pub mod stream;
 pub mod susp;
+pub mod warnings;
 
 pub use entry::{
     EntryKind, LinkIdentity, ScanError, ScanEvent, SourceEntry, Timestamp, scan_tree,
@@ -36,8 +37,9 @@ pub use records::BLOCK;
 pub use regions::{
     Owner, OwnerRef, Region, RegionError, RegionHasher, RegionHashes, RegionMap, owners_of,
 };
-pub use source::{FileSource, TreeSource, open_range};
+pub use source::{FileSource, OpenedFile, TreeSource, open_range};
 pub use stream::{FileDigest, ImageDigest, ImageStream, StreamError};
+pub use warnings::ImageWarning;
 
 #[cfg(test)]
 mod tests {

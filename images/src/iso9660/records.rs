@@ -63,13 +63,26 @@ pub fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
+/// `YYYY-MM-DD HH:MM:SS` of a time in UTC, for listings and messages.
+pub fn utc_text(time: UnixSeconds) -> String {
+    let (year, month, day) = civil_from_days(time.div_euclid(86_400));
+    let secs = time.rem_euclid(86_400);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}",
+        secs / 3600,
+        secs / 60 % 60,
+        secs % 60
+    )
+}
+
 /// The earliest time the 7-byte recording date can hold (1900-01-01T00:00:00Z).
 pub const EARLIEST_SHORT_DATE: UnixSeconds = -2_208_988_800;
 /// The latest time the 7-byte recording date can hold (2155-12-31T23:59:59Z).
 pub const LATEST_SHORT_DATE: UnixSeconds = 5_869_583_999;
 
 /// Encodes ECMA 9.1.5's 7-byte recording date in UTC (offset 0). Times outside 1900..=2155
-/// are clamped to the nearest representable second: the layout reports such entries first.
+/// are clamped to the nearest representable second: [`super::Layout::warnings`] names
+/// every entry this happens to.
 pub fn short_date(time: UnixSeconds) -> [u8; 7] {
     let time = time.clamp(EARLIEST_SHORT_DATE, LATEST_SHORT_DATE);
     let days = time.div_euclid(86_400);

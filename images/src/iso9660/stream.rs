@@ -6,7 +6,11 @@
 //! helper threads (hashing is the main cost, and the board has more than one core).
 //! Memory stays bounded: one directory's bytes at a time, a few hashing buffers, and 32
 //! bytes per file. A file that vanished, became unreadable or changed size since the plan
-//! stops the stream with an error naming it: the image is never silently wrong.
+//! stops the stream with an error naming it: the image is never silently wrong. So does one
+//! rewritten in place, even to the same size: each file's modification time is checked
+//! against the plan when it is opened, and its size, modification and change times against
+//! the open file once its last byte is read (and its inode against the path, for a file
+//! replaced by a rename while it was read).
 
 use std::io::{self, Read};
 use std::path::PathBuf;
@@ -19,7 +23,7 @@ use sha2::{Digest, Sha256};
 use super::layout::{DataSource, Layout, NodeKind};
 use super::manifest;
 use super::records::{BLOCK, BLOCK_USIZE};
-use super::source::{FileSource, TreeSource};
+use super::source::{FileSource, OpenedFile, TreeSource};
 
 /// How many bytes of image the helper thread hashes at once.
 const HASH_CHUNK: usize = 1 << 20;
@@ -47,6 +51,10 @@ pub enum StreamError {
         planned: u64,
         found: String,
     },
+    #[error(
+        "{path:?} changed while it was put on the disc ({what}); the snapshot must not change while it is burnt: plan the image again"
+    )]
+    Changed { path: String, what: &'static str },
     #[error(
         "the image stream was finished before its last byte was read; read it to the end first"
     )]
@@ -163,19 +171,10 @@ enum Current {
     /// A source file being copied.
     File {
         data: usize,
-        file: Opened,
+        file: OpenedFile,
         left: u64,
     },
     Done,
-}
-
-/// An opened data file's bytes (a file, a range of one, or produced on the fly).
-struct Opened(Box<dyn Read + Send>);
-
-impl std::fmt::Debug for Opened {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Opened")
-    }
 }
 
 /// What a run of bytes in a hashing chunk is.
@@ -490,16 +489,28 @@ impl ImageStream {
             }
             DataSource::Source => {
                 let rel = layout.node_path(file.names[0]);
+                let shown = || String::from_utf8_lossy(&rel).into_owned();
                 let opened =
                     self.source
                         .open(&rel, file.size)
                         .map_err(|source| StreamError::Open {
-                            path: String::from_utf8_lossy(&rel).into_owned(),
+                            path: shown(),
                             cause: Arc::new(source),
                         })?;
+                // The disc will show the planned time: contents from another time would be
+                // a silently wrong copy.
+                if opened
+                    .mtime_seconds()
+                    .is_some_and(|mtime| mtime != layout.nodes[file.names[0] as usize].mtime)
+                {
+                    return Err(StreamError::Changed {
+                        path: shown(),
+                        what: "it was modified after the image was planned",
+                    });
+                }
                 return Ok(Current::File {
                     data: index,
-                    file: Opened(opened),
+                    file: opened,
                     left: file.size,
                 });
             }
@@ -578,7 +589,7 @@ impl ImageStream {
                     let data = *data;
                     if *left > 0 {
                         let want = (*left).min(buf.len() as u64) as usize;
-                        let n = match file.0.read(&mut buf[..want]) {
+                        let n = match file.read(&mut buf[..want]) {
                             Ok(n) => n,
                             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                             Err(source) => {
@@ -603,7 +614,7 @@ impl ImageStream {
                     // All planned bytes are in: the file must end here.
                     let mut probe = [0u8; 1];
                     let grew = loop {
-                        match file.0.read(&mut probe) {
+                        match file.read(&mut probe) {
                             Ok(n) => break n > 0,
                             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                             Err(source) => {
@@ -619,6 +630,12 @@ impl ImageStream {
                             path: self.path_of(data),
                             planned: self.layout.data[data].size,
                             found: "it has grown".to_string(),
+                        });
+                    }
+                    if let Some(what) = file.changed_while_read() {
+                        return Err(StreamError::Changed {
+                            path: self.path_of(data),
+                            what,
                         });
                     }
                     self.hashers.file_end(data as u32);

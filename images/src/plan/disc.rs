@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 use std::ffi::OsStr;
-use std::io::{self, Cursor as ByteCursor, Read};
+use std::io::{self, Cursor as ByteCursor};
 use std::ops::Range;
 use std::os::unix::ffi::OsStrExt;
 use std::sync::Arc;
@@ -19,8 +19,8 @@ use super::{CATALOG_NAME, DiscSet, PlanError, PlanOptions, README_NAME, SET_NAME
 use crate::iso9660::layout::DEFAULT_PAD_BLOCKS;
 use crate::iso9660::records::BLOCK;
 use crate::iso9660::{
-    EntryKind, FileSource, ImageOptions, ImageStream, Layout, LinkIdentity, SourceEntry, Timestamp,
-    manifest, open_range,
+    EntryKind, FileSource, ImageOptions, ImageStream, Layout, LinkIdentity, OpenedFile,
+    SourceEntry, Timestamp, manifest, open_range,
 };
 
 /// A part of a file on one disc.
@@ -423,18 +423,17 @@ impl AsRef<[u8]> for Shared {
 }
 
 impl FileSource for DiscSource {
-    fn open(&self, path: &[u8], _size: u64) -> io::Result<Box<dyn Read + Send>> {
+    fn open(&self, path: &[u8], _size: u64) -> io::Result<OpenedFile> {
         match path {
-            p if p == CATALOG_NAME.as_bytes() => Ok(Box::new(CatalogReader::new(
-                Arc::clone(&self.set),
-                Arc::clone(&self.hashes),
+            p if p == CATALOG_NAME.as_bytes() => Ok(OpenedFile::generated(Box::new(
+                CatalogReader::new(Arc::clone(&self.set), Arc::clone(&self.hashes)),
             ))),
-            p if p == README_NAME.as_bytes() => {
-                Ok(Box::new(ByteCursor::new(Shared(Arc::clone(&self.readme)))))
-            }
-            p if p == SET_NAME.as_bytes() => Ok(Box::new(ByteCursor::new(Shared(Arc::clone(
-                &self.set_json,
-            ))))),
+            p if p == README_NAME.as_bytes() => Ok(OpenedFile::generated(Box::new(
+                ByteCursor::new(Shared(Arc::clone(&self.readme))),
+            ))),
+            p if p == SET_NAME.as_bytes() => Ok(OpenedFile::generated(Box::new(ByteCursor::new(
+                Shared(Arc::clone(&self.set_json)),
+            )))),
             _ => {
                 if let Some((_, (source, offset, len, whole))) =
                     self.parts.iter().find(|(disc_path, _)| disc_path == path)
@@ -448,7 +447,7 @@ impl FileSource for DiscSource {
                         io::Error::new(io::ErrorKind::NotFound, "not a file of the disc set")
                     })?;
                 let file = self.set.snapshot().root().join(OsStr::from_bytes(relative));
-                Ok(Box::new(std::fs::File::open(file)?))
+                OpenedFile::file(&file)
             }
         }
     }

@@ -5,12 +5,14 @@ use std::path::PathBuf;
 
 use anyhow::{Result, bail};
 use burnstation::pipeline::{self, PipelineOptions, Source};
-use burnstation_hal::{BurnOptions, DEFAULT_RING_BYTES, SpeedRequest};
+use burnstation_hal::{
+    BurnOptions, DEFAULT_RING_BYTES, MAX_RING_BYTES, MIN_RING_BYTES, SpeedRequest,
+};
 use burnstation_images::digest::hex;
 use burnstation_images::iso9660::BLOCK;
 
 use super::device::DeviceArg;
-use super::interrupt::cancel_on_interrupt;
+use super::interrupt::cancel_on_signals;
 use super::progress::Progress;
 use super::{Verdict, unix_now};
 
@@ -44,9 +46,30 @@ pub struct BurnArgs {
     /// The volume's creation time of an imaged directory, Unix seconds (default: now).
     #[arg(long, value_name = "UNIX_SECONDS", allow_hyphen_values = true)]
     pub volume_time: Option<i64>,
-    /// Size of the buffer between the image and the drive, in MiB.
-    #[arg(long, value_name = "MIB", default_value_t = DEFAULT_RING_BYTES / (1 << 20))]
+    /// Size of the buffer between the image and the drive, in MiB (1 to 256).
+    #[arg(long, value_name = "MIB", default_value_t = DEFAULT_RING_BYTES >> 20, value_parser = buffer_mib)]
     pub buffer: usize,
+    /// Burn an image file even though it holds no ISO 9660 filesystem (refused without
+    /// this: it is almost always the wrong file).
+    #[arg(long)]
+    pub non_iso: bool,
+}
+
+/// `--buffer`: whole MiB within what a burn may use, checked here so that a huge or
+/// wrapping number is an error and never an allocation.
+fn buffer_mib(text: &str) -> Result<usize, String> {
+    let (min, max) = (MIN_RING_BYTES >> 20, MAX_RING_BYTES >> 20);
+    text.trim()
+        .parse::<u64>()
+        .ok()
+        .filter(|mib| (min as u64..=max as u64).contains(mib))
+        .map(|mib| mib as usize)
+        .ok_or_else(|| {
+            format!(
+                "give the buffer in MiB, from {min} to {max} (the default {} holds about 1.5 s of DVD 16x)",
+                DEFAULT_RING_BYTES >> 20
+            )
+        })
 }
 
 /// Burns, verifies, and reports; a disc that fails verification is [`Verdict::Damaged`].
@@ -55,9 +78,6 @@ pub fn run(args: BurnArgs) -> Result<Verdict> {
         && !(speed > 0.0 && speed <= 64.0)
     {
         bail!("--speed {speed} is not a write speed: give a multiple of 1x such as 4 or 16");
-    }
-    if args.buffer == 0 {
-        bail!("--buffer must be at least 1 MiB");
     }
     if !args.source.exists() {
         bail!(
@@ -76,11 +96,12 @@ pub fn run(args: BurnArgs) -> Result<Verdict> {
         volume_id: args.volume_id,
         volume_time: args.volume_time.unwrap_or_else(unix_now),
         ring_bytes: args.buffer << 20,
+        allow_non_iso: args.non_iso,
         verify: !args.no_verify,
         ..PipelineOptions::default()
     };
     let mut drive = args.device.open()?;
-    let cancel = cancel_on_interrupt();
+    let cancel = cancel_on_signals();
     let mut progress = Progress::new();
     let outcome = pipeline::burn_and_verify(
         &mut drive,

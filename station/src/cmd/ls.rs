@@ -3,9 +3,12 @@
 
 use std::fs::File;
 use std::io::{BufReader, Write};
+use std::os::unix::fs::FileTypeExt;
 use std::path::PathBuf;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
+use burnstation_images::iso9660::entry::special_kind;
+use burnstation_images::iso9660::records::utc_text;
 use burnstation_images::iso9660::{IsoEntryKind, IsoImage};
 
 /// Arguments of `burnstation ls`.
@@ -55,21 +58,24 @@ fn mode_text(mode: u32) -> String {
     text
 }
 
-/// `YYYY-MM-DD HH:MM:SS` in UTC.
-fn time_text(time: i64) -> String {
-    let days = time.div_euclid(86_400);
-    let secs = time.rem_euclid(86_400);
-    let (year, month, day) = burnstation_images::iso9660::records::civil_from_days(days);
-    format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}",
-        secs / 3600,
-        secs / 60 % 60,
-        secs % 60
-    )
-}
-
 /// Prints one line per entry: mode, links, owner, size, mtime (UTC), path, `-> target`.
 pub fn run(args: LsArgs) -> Result<()> {
+    // Opening a FIFO would wait for a writer for ever, and a directory or a character
+    // device holds no image: refuse them before opening anything.
+    let meta = std::fs::metadata(&args.image)
+        .with_context(|| format!("cannot open {}; check the path", args.image.display()))?;
+    let kind = meta.file_type();
+    if !(kind.is_file() || kind.is_block_device()) {
+        bail!(
+            "{} is not an image file or a disc device (it is a {}): give the .iso file, or the disc's device such as /dev/sr0",
+            args.image.display(),
+            if kind.is_dir() {
+                "directory"
+            } else {
+                special_kind(&kind)
+            }
+        );
+    }
     let file = File::open(&args.image)
         .with_context(|| format!("cannot open {}; check the path", args.image.display()))?;
     let image = IsoImage::open(BufReader::with_capacity(64 * 1024, file))
@@ -84,7 +90,7 @@ pub fn run(args: LsArgs) -> Result<()> {
             entry.uid,
             entry.gid,
             entry.size,
-            time_text(entry.mtime)
+            utc_text(entry.mtime)
         )
         .into_bytes();
         line.extend_from_slice(&entry.path);
@@ -113,6 +119,6 @@ mod tests {
         assert_eq!(mode_text(0o041777), "drwxrwxrwt");
         assert_eq!(mode_text(0o100000), "----------");
         assert_eq!(mode_text(0o120777), "lrwxrwxrwx");
-        assert_eq!(time_text(-315_619_200), "1960-01-01 00:00:00");
+        assert_eq!(utc_text(-315_619_200), "1960-01-01 00:00:00");
     }
 }

@@ -11,6 +11,7 @@ pub mod image;
 pub mod interrupt;
 pub mod ls;
 pub mod media;
+pub mod output;
 pub mod plan;
 pub mod progress;
 pub mod restore;

@@ -15,7 +15,8 @@ use burnstation_images::plan::{DiscSet, PlanOptions, SetHashes, Snapshot};
 
 use super::catalog::CatalogArg;
 use super::device::DeviceArg;
-use super::interrupt::cancel_on_interrupt;
+use super::interrupt::cancel_on_signals;
+use super::output::Output;
 use super::progress::Progress;
 use super::{Verdict, unix_now};
 
@@ -121,7 +122,7 @@ pub fn run(args: PlanArgs) -> Result<Verdict> {
         snapshot.bytes(),
     )?;
     // One Ctrl-C handler for the whole command: hashing, then the burn.
-    let cancel = cancel_on_interrupt();
+    let cancel = cancel_on_signals();
     eprintln!("hashing the snapshot's files (the catalogue lists every SHA-256)...");
     let hashes = Arc::new(hash_with_catalog(
         &set,
@@ -143,7 +144,9 @@ pub fn run(args: PlanArgs) -> Result<Verdict> {
         for disc in set.discs() {
             let path = dir.join(format!("{}.iso", disc.volume_id));
             let image = set.disc_image(disc.number, Arc::clone(&hashes))?;
-            super::image::write_image(image.stream(), &path)?;
+            // Checked per disc: DIR inside the snapshot would change the tree being imaged.
+            let output = Output::check(&path, &args.snapshot_dir)?;
+            super::image::write_image(image.stream(), &output, &cancel)?;
             println!("wrote {}", path.display());
         }
     }

@@ -71,6 +71,7 @@ impl Progress {
     pub fn event(&mut self, event: PipelineEvent) {
         match event {
             PipelineEvent::Scanning => self.line("reading the tree".to_string()),
+            PipelineEvent::Warning(warning) => self.line(format!("warning: {warning}")),
             PipelineEvent::Planned { plan, files } => {
                 let what = if files > 0 {
                     format!("{files} files, ")

@@ -4,7 +4,8 @@
 //! For a volunteer or administrator checking the settings (does the box reach the server, is
 //! the host key right), and for tests. Progress goes to stderr (a bar on a terminal, a line
 //! every few seconds otherwise), the result to stdout. Exit 0 when a snapshot was made, 2
-//! when not (the message says why and what to do), 130 when interrupted (SIGINT or SIGTERM).
+//! when not (the message says why and what to do), 130 or 143 when
+//! stopped by SIGINT or SIGTERM.
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -109,12 +110,12 @@ async fn cancel_on_signal(cancel: CancellationToken) {
         tracing::info!("signals cannot stop the sync cleanly; Ctrl-C will kill it");
         return;
     };
-    tokio::select! {
-        _ = interrupt.recv() => {}
-        _ = terminate.recv() => {}
-    }
+    let signal = tokio::select! {
+        _ = interrupt.recv() => signal_hook::consts::SIGINT,
+        _ = terminate.recv() => signal_hook::consts::SIGTERM,
+    };
     eprintln!("\nstopping the sync...");
-    interrupt::record_interrupted();
+    interrupt::record_signal(signal);
     cancel.cancel();
 }
 

@@ -10,7 +10,7 @@ use burnstation_hal::ReadBackOptions;
 
 use super::Verdict;
 use super::device::DeviceArg;
-use super::interrupt::cancel_on_interrupt;
+use super::interrupt::cancel_on_signals;
 use super::progress::Progress;
 
 /// Arguments of `burnstation verify`.
@@ -30,7 +30,7 @@ pub struct VerifyArgs {
 /// [`Verdict::Damaged`].
 pub fn run(args: VerifyArgs) -> Result<Verdict> {
     let mut drive = args.device.open()?;
-    let cancel = cancel_on_interrupt();
+    let cancel = cancel_on_signals();
     let mut progress = Progress::new();
     let options = ReadBackOptions::default();
     let mut events = |p| progress.read_progress(p);

@@ -332,7 +332,7 @@ impl fmt::Display for DiscAfterFailure {
         f.write_str(match self {
             DiscAfterFailure::Untouched => "nothing was written to the disc",
             DiscAfterFailure::Spoilt => {
-                "the disc holds part of the image and cannot be used for this backup: use a new disc"
+                "the disc holds part of the image and cannot be used for this backup: use a new disc (`burnstation media` shows what it holds)"
             }
             DiscAfterFailure::Rewritable => {
                 "the disc is rewritable: it can be burnt again (with erase allowed)"
@@ -497,8 +497,11 @@ pub enum BurnError {
         /// The medium.
         profile: Profile,
     },
-    /// The burn was cancelled.
-    #[error("the burn was cancelled after {written_blocks} of {total_blocks} blocks; {after}")]
+    /// The burn was cancelled (between two WRITEs, after the drive burnt what it had
+    /// taken).
+    #[error(
+        "the burn was cancelled between two writes, after {written_blocks} of {total_blocks} blocks; {after}"
+    )]
     Cancelled {
         /// Blocks written before stopping.
         written_blocks: u64,

@@ -25,13 +25,16 @@ const READY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
 const SHORTEST_CD_TRACK: u64 = 300;
 
 /// A write-once disc left open by a burn that did not finish (power cut, crash, unplugged
-/// drive).
+/// drive, a stop asked for, a failed write).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InterruptedDisc {
     /// The medium.
     pub profile: Profile,
     /// Blocks that were written before the burn stopped, when the drive says.
     pub written_blocks: Option<u64>,
+    /// The drive marks the last track damaged (READ TRACK INFORMATION's Damage bit, with no
+    /// next writable address): a write failed there, and the track cannot be closed.
+    pub damaged: bool,
     /// What can be done with it.
     pub choices: Vec<InterruptedChoice>,
 }
@@ -55,9 +58,11 @@ impl fmt::Display for InterruptedDisc {
                 blocks * BLOCK_SIZE as u64 / 1_000_000
             )?;
         }
-        f.write_str(
-            ": it was left open when a burn stopped (power cut or crash) and will not be resumed. ",
-        )?;
+        f.write_str(if self.damaged {
+            ": a write to it failed and left its last track damaged, so the drive cannot close it. "
+        } else {
+            ": it was left open when a burn stopped before its end (stopped, power cut or crash) and will not be resumed. "
+        })?;
         let finalize = self.choices.contains(&InterruptedChoice::FinalizeAsIs);
         if finalize {
             f.write_str("Either finalize it as it is and discard it (burnstation finalize), or put it aside and insert a new disc")
@@ -87,13 +92,21 @@ pub fn interrupted_burn(media: &MediaInfo) -> Option<InterruptedDisc> {
     if !sequential || !open {
         return None;
     }
+    // A damaged track has no next writable address; how far the burn got is not known.
+    let damaged = media.last_track_damaged && media.next_writable.is_none();
+    let choices = if damaged {
+        vec![InterruptedChoice::UseNewDisc]
+    } else {
+        vec![
+            InterruptedChoice::FinalizeAsIs,
+            InterruptedChoice::UseNewDisc,
+        ]
+    };
     Some(InterruptedDisc {
         profile: media.profile,
         written_blocks: media.next_writable.map(u64::from),
-        choices: vec![
-            InterruptedChoice::FinalizeAsIs,
-            InterruptedChoice::UseNewDisc,
-        ],
+        damaged,
+        choices,
     })
 }
 
@@ -504,7 +517,17 @@ mod tests {
             SessionState::Empty,
         );
         damaged.last_track_damaged = true;
-        assert!(interrupted_burn(&damaged).is_some());
+        damaged.next_writable = None;
+        let interrupted = interrupted_burn(&damaged).expect("a damaged track is interrupted");
+        // A failed write, not a power cut: it cannot be finalized, only replaced.
+        assert!(interrupted.damaged);
+        assert_eq!(interrupted.choices, vec![InterruptedChoice::UseNewDisc]);
+        let message = interrupted.to_string();
+        assert!(
+            message.contains("a write to it failed") && !message.contains("power cut"),
+            "{message}"
+        );
+        assert!(!message.contains("finalize"), "{message}");
     }
 
     #[test]

@@ -13,7 +13,7 @@
 use std::io;
 use std::time::{Duration, Instant};
 
-use super::plan::interrupted_burn;
+use super::plan::{InterruptedChoice, interrupted_burn};
 use super::wait::{WaitError, send_when_idle, until_idle};
 use super::{
     BurnError, BurnEvent, BurnPhase, BurnPlan, BurnReport, DiscAfterFailure, DriveBufferFill,
@@ -154,6 +154,14 @@ impl<T: Transport> Burn<'_, T> {
         events: &mut dyn FnMut(BurnEvent),
         cancel: &Cancel,
     ) -> Result<Duration, BurnError> {
+        // A stop asked for before anything reached the disc leaves it blank, and says so.
+        if cancel.is_cancelled() {
+            return Err(BurnError::Cancelled {
+                written_blocks: 0,
+                total_blocks: self.plan.written_blocks,
+                after: self.after(),
+            });
+        }
         self.prepare(events)?;
         self.set_speed(events);
         self.set_write_parameters(events)?;
@@ -281,6 +289,8 @@ impl<T: Transport> Burn<'_, T> {
             if let Err(e) = mmc::run(&mut self.drive.transport, &ReserveTrack { blocks }) {
                 return Err(self.step_error("RESERVE TRACK", e));
             }
+            // A reservation is recorded on the disc: it is no longer blank.
+            self.touched = true;
         }
         Ok(())
     }
@@ -804,10 +814,17 @@ pub(super) fn finalize_as_is<T: Transport>(
 ) -> Result<(), BurnError> {
     drive.wait_until_ready(Duration::from_secs(60))?;
     let media = drive.media()?;
-    if interrupted_burn(&media).is_none() {
+    let Some(interrupted) = interrupted_burn(&media) else {
         return Err(BurnError::NothingToFinalize {
             profile: media.profile,
         });
+    };
+    if !interrupted
+        .choices
+        .contains(&InterruptedChoice::FinalizeAsIs)
+    {
+        // Closing a damaged track fails on the drive (3/0C/00): say why before trying.
+        return Err(BurnError::Interrupted(interrupted));
     }
     let finalize = match media.profile {
         Profile::DvdPlusR | Profile::BdRSequential => CloseFunction::Finalize,

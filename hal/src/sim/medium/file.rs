@@ -1,11 +1,19 @@
 //! The medium file and its state: the user sectors at their LBAs (sparse where nothing
 //! was written, so ordinary tools read it as a disc image) and `<file>.state.json` beside it,
 //! replaced atomically. Opening makes a blank disc, a finalized ROM, or the saved one.
+//!
+//! The medium file is locked (`flock`, exclusive, not waiting) while a drive holds it, as a
+//! real burner's device node is opened `O_EXCL`: a second drive on the same disc file, in
+//! this process or another, is refused instead of burning over the first one's writes.
 
 use std::fs::{self, File, OpenOptions};
 use std::io;
 use std::os::unix::fs::FileExt;
+use std::os::unix::fs::FileTypeExt;
 use std::path::{Path, PathBuf};
+
+use nix::errno::Errno;
+use nix::fcntl::{Flock, FlockArg};
 
 use crate::mmc::{BLOCK_SIZE, Profile};
 use crate::sim::pacing::Extent;
@@ -28,6 +36,15 @@ impl Medium {
             let p = p.to_path_buf();
             move |source| MediumError::Io { path: p, source }
         };
+        if let Ok(meta) = fs::metadata(path) {
+            let kind = meta.file_type();
+            // A block device is a disc image too (a loop device, a USB stick's partition).
+            if !(kind.is_file() || kind.is_block_device()) {
+                return Err(MediumError::NotAFile {
+                    path: path.to_path_buf(),
+                });
+            }
+        }
         if state_file.exists() {
             let text = fs::read_to_string(&state_file).map_err(io_err(&state_file))?;
             let mut state: MediumState =
@@ -65,6 +82,7 @@ impl Medium {
                 .write(true)
                 .open(path)
                 .map_err(io_err(path))?;
+            let file = lock(file, path)?;
             return Ok(Medium {
                 path: path.to_path_buf(),
                 file,
@@ -75,7 +93,7 @@ impl Medium {
             });
         }
         if path.exists() {
-            let file = File::open(path).map_err(io_err(path))?;
+            let file = lock(File::open(path).map_err(io_err(path))?, path)?;
             let len = file.metadata().map_err(io_err(path))?.len();
             let blocks = len.div_ceil(BLOCK_SIZE as u64).min(u32::MAX as u64) as u32;
             let profile = match profile {
@@ -116,6 +134,7 @@ impl Medium {
             .create_new(true)
             .open(path)
             .map_err(io_err(path))?;
+        let file = lock(file, path)?;
         let mut medium = Medium {
             path: path.to_path_buf(),
             file,
@@ -196,6 +215,19 @@ impl Medium {
         fs::write(&temporary, text)?;
         fs::rename(&temporary, &target)
     }
+}
+
+/// Takes the medium's lock, or says who holds it.
+fn lock(file: File, path: &Path) -> Result<Flock<File>, MediumError> {
+    Flock::lock(file, FlockArg::LockExclusiveNonblock).map_err(|(_, errno)| match errno {
+        Errno::EWOULDBLOCK => MediumError::Busy {
+            path: path.to_path_buf(),
+        },
+        other => MediumError::Io {
+            path: path.to_path_buf(),
+            source: io::Error::from(other),
+        },
+    })
 }
 
 fn lose_from(state: &mut MediumState, lost: &[Extent]) {

@@ -25,6 +25,7 @@ use std::fs::File;
 use std::io;
 use std::path::{Path, PathBuf};
 
+use nix::fcntl::Flock;
 use serde::{Deserialize, Serialize};
 
 use crate::mmc::{MediaFamily, Profile};
@@ -336,6 +337,23 @@ pub enum MediumError {
         /// The missing medium file.
         path: PathBuf,
     },
+    /// The medium path names a directory (or another non-file).
+    #[error(
+        "the software-drive medium {path} is not a file: give the path of a disc file (a new one is created blank)"
+    )]
+    NotAFile {
+        /// The path given.
+        path: PathBuf,
+    },
+    /// Another software drive (another process, or another drive in this one) has the
+    /// medium open: two burners cannot hold one disc.
+    #[error(
+        "the software-drive medium {path} is in use by another burnstation (or SimDrive): wait for it to finish, then try again"
+    )]
+    Busy {
+        /// The medium file.
+        path: PathBuf,
+    },
     /// A new medium of a profile the drive cannot make.
     #[error(
         "a new software-drive medium cannot be {profile}; use a recordable medium such as dvd+r"
@@ -350,7 +368,8 @@ pub enum MediumError {
 #[derive(Debug)]
 pub(crate) struct Medium {
     path: PathBuf,
-    file: File,
+    /// The medium file, locked (`flock`, exclusive) for as long as the drive holds it.
+    file: Flock<File>,
     pub(crate) state: MediumState,
     profile: Profile,
     kind: Kind,

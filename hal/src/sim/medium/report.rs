@@ -354,15 +354,23 @@ impl Medium {
     /// CD answers 8/00/00 BLANK CHECK (and 5/64/00 for a TAO track's run-out blocks), DVD and
     /// BD answer 5/21/00 like a DVD+R in DiscImageCreator#45. Formatted overwritable media read
     /// everywhere (the format wrote every sector).
+    ///
+    /// A READ that runs past the capacity reads up to it and fails there with 5/21/00; one
+    /// that starts past it fails at once (and is not re-checked: `lba` may be anywhere).
     pub(crate) fn check_read(&self, lba: u32, blocks: u32) -> (u32, Option<Sense>) {
+        let in_range = self.capacity().saturating_sub(lba).min(blocks);
+        let (readable, sense) = self.check_recorded(lba, in_range);
+        if in_range < blocks && sense.is_none() {
+            return (readable, Some(sense::LBA_OUT_OF_RANGE.at(lba + in_range)));
+        }
+        (readable, sense)
+    }
+
+    /// [`Medium::check_read`] for blocks that all lie within the capacity.
+    fn check_recorded(&self, lba: u32, blocks: u32) -> (u32, Option<Sense>) {
         let end = lba as u64 + blocks as u64;
-        if end > self.capacity() as u64 {
-            let good = self.capacity().saturating_sub(lba).min(blocks);
-            let (readable, sense) = self.check_read(lba, good);
-            return (
-                readable,
-                sense.or(Some(sense::LBA_OUT_OF_RANGE.at(lba + good))),
-            );
+        if blocks == 0 {
+            return (0, None);
         }
         if self.kind == Kind::Rom || (self.is_overwritable() && self.is_formatted()) {
             return (blocks, None);
