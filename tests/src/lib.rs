@@ -14,9 +14,11 @@
 #![deny(clippy::print_stdout, clippy::print_stderr, clippy::exit)]
 
 pub mod burner;
+pub mod card;
 pub mod fixtures;
 pub mod guest;
 pub mod host_build;
+pub mod image_tree;
 pub mod qemu;
 pub mod share;
 pub mod station_log;
