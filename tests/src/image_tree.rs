@@ -77,6 +77,9 @@ pub enum TreeError {
         /// What is wrong with it.
         why: &'static str,
     },
+    /// A defconfig runs no post-image script of the tree.
+    #[error("{0}: no BR2_ROOTFS_POST_IMAGE_SCRIPT of scripts in the tree")]
+    NoPostImage(PathBuf),
     /// `burnstation.mk` defines no user, or one this reader cannot read.
     #[error("{0}: no BURNSTATION_USERS line of nine fields")]
     NoUser(PathBuf),
@@ -124,6 +127,26 @@ impl ImageTree {
     /// The root filesystem overlay every board uses.
     pub fn overlay(&self) -> PathBuf {
         self.external().join("board/common/rootfs-overlay")
+    }
+
+    /// The post-image scripts `defconfig` runs (`BR2_ROOTFS_POST_IMAGE_SCRIPT`), in order.
+    pub fn post_image_scripts(&self, defconfig: &str) -> Result<Vec<PathBuf>, TreeError> {
+        let path = self.external().join("configs").join(defconfig);
+        let text = read(&path)?;
+        let value = text
+            .lines()
+            .find_map(|line| line.strip_prefix("BR2_ROOTFS_POST_IMAGE_SCRIPT="))
+            .ok_or_else(|| TreeError::NoPostImage(path.clone()))?;
+        value
+            .trim_matches('"')
+            .split_whitespace()
+            .map(|script| {
+                script
+                    .strip_prefix("$(BR2_EXTERNAL_BURNSTATION_PATH)/")
+                    .map(|relative| self.external().join(relative))
+                    .ok_or_else(|| TreeError::NoPostImage(path.clone()))
+            })
+            .collect()
     }
 
     /// Every file the package installs, in the makefile's order.

@@ -23,6 +23,7 @@ pub mod qemu;
 pub mod share;
 pub mod station_log;
 pub mod steps;
+pub mod systemd_guest;
 pub mod tgt;
 pub mod tools;
 

@@ -146,6 +146,26 @@ pub const MKSQUASHFS: Tool = Tool {
     program: "mksquashfs",
     package: "squashfs-tools",
 };
+/// Reads the fingerprint of an ssh key, and makes test keys.
+pub const SSH_KEYGEN: Tool = Tool {
+    program: "ssh-keygen",
+    package: "openssh-client",
+};
+/// Assembles the systemd guest's Debian root filesystem.
+pub const MMDEBSTRAP: Tool = Tool {
+    program: "mmdebstrap",
+    package: "mmdebstrap",
+};
+/// Adds the station's binary to the systemd guest's root filesystem archive.
+pub const TAR: Tool = Tool {
+    program: "tar",
+    package: "tar",
+};
+/// Makes a squashfs from a tar archive, keeping its owners, without root.
+pub const TAR2SQFS: Tool = Tool {
+    program: "tar2sqfs",
+    package: "squashfs-tools-ng",
+};
 /// Reads a card image's partition table, independently of genimage.
 pub const SFDISK: Tool = Tool {
     program: "sfdisk",

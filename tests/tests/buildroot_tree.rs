@@ -175,6 +175,7 @@ fn every_path_a_defconfig_names_in_the_tree_exists() {
         assert!(named >= 5, "{}: {named} paths", config.display());
         for required in [
             "BR2_INIT_SYSTEMD=y",
+            "BR2_INIT_SYSTEMD_VAR_OVERLAYFS=y",
             "BR2_PACKAGE_BURNSTATION=y",
             "BR2_TARGET_ROOTFS_SQUASHFS=y",
             "# BR2_TARGET_ENABLE_ROOT_LOGIN is not set",

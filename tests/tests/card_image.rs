@@ -15,25 +15,6 @@ use burnstation_tests::tools::{self, DEBUGFS, DUMPE2FS, MDIR, MKSQUASHFS, MTYPE}
 
 const MIB: u64 = 1024 * 1024;
 
-/// The post-image scripts a defconfig runs, in its order.
-fn post_image_scripts(tree: &ImageTree, defconfig: &str) -> Vec<PathBuf> {
-    let text = fs::read_to_string(tree.external().join("configs").join(defconfig)).unwrap();
-    let value = text
-        .lines()
-        .find_map(|line| line.strip_prefix("BR2_ROOTFS_POST_IMAGE_SCRIPT="))
-        .expect("the defconfig has post-image scripts");
-    value
-        .trim_matches('"')
-        .split_whitespace()
-        .map(|script| {
-            let relative = script
-                .strip_prefix("$(BR2_EXTERNAL_BURNSTATION_PATH)/")
-                .expect("the scripts are the tree's");
-            tree.external().join(relative)
-        })
-        .collect()
-}
-
 /// An images directory with what buildroot leaves there for every board: the files the
 /// package installs into it, and a root filesystem.
 fn images_dir(tree: &ImageTree, dir: &Path) -> (PathBuf, Vec<u8>) {
@@ -61,8 +42,8 @@ fn images_dir(tree: &ImageTree, dir: &Path) -> (PathBuf, Vec<u8>) {
 fn make(tree: &ImageTree, defconfig: &str, binaries: &Path, dir: &Path) -> PathBuf {
     let build = dir.join("build");
     fs::create_dir_all(&build).unwrap();
-    card::make_card(&post_image_scripts(tree, defconfig), binaries, &build)
-        .unwrap_or_else(|err| panic!("{err}"))
+    let scripts = tree.post_image_scripts(defconfig).unwrap();
+    card::make_card(&scripts, binaries, &build).unwrap_or_else(|err| panic!("{err}"))
 }
 
 /// A file of a FAT image, read by mtools.

@@ -40,6 +40,10 @@ pub const TEST: &[&str] = &[
     "mtools",
     "squashfs-tools",
     "fdisk",
+    // The systemd guest: a Debian root filesystem, as a squashfs.
+    "mmdebstrap",
+    "squashfs-tools-ng",
+    "openssh-client",
 ];
 
 /// What the benchmarks compare against, and `time` (GNU), which reports a child's peak RSS.
