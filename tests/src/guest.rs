@@ -9,6 +9,9 @@
 //!   and what they need (order from `modules.dep`, see [`modules`]), `/dev/console`, and
 //!   `/init` (`guest/init.sh`).
 //!
+//! The systemd guest (`systemd_guest`) uses the same kernel with another initramfs: a
+//! [`GuestSpec`] names each kind's modules and `/init`, and its cache directories' prefix.
+//!
 //! The cache directory is named after a SHA-256 of everything that goes in (kernel package
 //! and version, module list, init script, busybox binary, and [`BUILD_FORMAT`] for the build
 //! steps themselves), so changing any of them builds a new guest. The binaries under test are
@@ -63,8 +66,9 @@ pub const INIT_SCRIPT: &str = include_str!("guest/init.sh");
 pub struct GuestSpec {
     /// Cache directories of this kind are `<prefix>-<key>`.
     pub prefix: &'static str,
-    /// The modules `/init` loads (their own dependencies are added).
-    pub modules: &'static [&'static str],
+    /// The modules `/init` loads, in lists that are joined (their own dependencies are
+    /// added).
+    pub modules: &'static [&'static [&'static str]],
     /// The `/init` script.
     pub init_script: &'static str,
 }
@@ -72,7 +76,7 @@ pub struct GuestSpec {
 /// The busybox guest the scenarios run in: the initramfs is the whole system.
 pub const BUSYBOX_GUEST: GuestSpec = GuestSpec {
     prefix: "guest",
-    modules: GUEST_MODULES,
+    modules: &[GUEST_MODULES],
     init_script: INIT_SCRIPT,
 };
 
@@ -191,9 +195,14 @@ pub fn guest_image_of(cache: &Path, spec: &GuestSpec) -> Result<GuestImage, Gues
     let kernel = current_kernel_package()?;
     let busybox = BUSYBOX.find()?;
     let busybox_sha256 = sha256_hex(&read(&busybox)?);
+    let modules: Vec<&str> = spec
+        .modules
+        .iter()
+        .flat_map(|list| list.iter().copied())
+        .collect();
     let inputs = GuestInputs {
         kernel: &kernel,
-        modules: spec.modules,
+        modules: &modules,
         init_script: spec.init_script,
         busybox_sha256: &busybox_sha256,
     };

@@ -186,29 +186,14 @@ impl ImageTree {
     /// The overlay's files: (path in the image, path here), sorted.
     pub fn overlay_files(&self) -> Result<Vec<(PathBuf, PathBuf)>, TreeError> {
         let overlay = self.overlay();
-        let mut files = Vec::new();
-        let mut pending = vec![overlay.clone()];
-        while let Some(dir) = pending.pop() {
-            let entries = fs::read_dir(&dir).map_err(|source| TreeError::Read {
-                path: dir.clone(),
-                source,
-            })?;
-            for entry in entries {
-                let path = entry
-                    .map_err(|source| TreeError::Read {
-                        path: dir.clone(),
-                        source,
-                    })?
-                    .path();
-                if path.is_dir() {
-                    pending.push(path);
-                } else if let Ok(relative) = path.strip_prefix(&overlay) {
-                    files.push((relative.to_path_buf(), path.clone()));
-                }
-            }
-        }
-        files.sort();
-        Ok(files)
+        Ok(entries_under(&overlay)?
+            .into_iter()
+            .filter(|path| path.is_file())
+            .filter_map(|path| {
+                let relative = path.strip_prefix(&overlay).ok()?.to_path_buf();
+                Some((relative, path))
+            })
+            .collect())
     }
 
     /// Every file of the image's root filesystem the tree provides: (path in the image,
@@ -264,6 +249,32 @@ impl ImageTree {
             into,
         })
     }
+}
+
+/// Everything below `dir` (directories and files, not `dir` itself), sorted.
+pub fn entries_under(dir: &Path) -> Result<Vec<PathBuf>, TreeError> {
+    let mut entries = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(current) = pending.pop() {
+        let listing = fs::read_dir(&current).map_err(|source| TreeError::Read {
+            path: current.clone(),
+            source,
+        })?;
+        for entry in listing {
+            let path = entry
+                .map_err(|source| TreeError::Read {
+                    path: current.clone(),
+                    source,
+                })?
+                .path();
+            if path.is_dir() {
+                pending.push(path.clone());
+            }
+            entries.push(path);
+        }
+    }
+    entries.sort();
+    Ok(entries)
 }
 
 /// The makefile's lines with backslash continuations joined and leading tabs removed.

@@ -35,30 +35,17 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::card::{self, CardError};
-use crate::guest::{self, CacheLock, GuestError, GuestImage, GuestSpec, sha256_hex};
-use crate::image_tree::{ImageTree, TreeError};
+use crate::guest::{self, CacheLock, GUEST_MODULES, GuestError, GuestImage, GuestSpec, sha256_hex};
+use crate::image_tree::{ImageTree, TreeError, entries_under};
 use crate::tools::{self, CommandError, MMDEBSTRAP, MissingTool, TAR, TAR2SQFS};
 
-/// The modules of the systemd guest's initramfs: the busybox guest's (the burner, the
-/// share), and what the image's kernel builds in that Debian's has as modules: the card
+/// The modules the systemd guest's initramfs loads beside the busybox guest's (the burner,
+/// the share): what the image's kernel builds in and Debian's has as modules: the card
 /// (virtio-blk), its filesystems (squashfs, ext4 and the crc32c it asks for by name, vfat
 /// with the code pages fstab's default options need, overlayfs for /var), the watchdog, and
 /// autofs for systemd.
-pub const SYSTEMD_GUEST_MODULES: &[&str] = &[
-    "virtio_pci",
-    "virtio_scsi",
+pub const SYSTEMD_EXTRA_MODULES: &[&str] = &[
     "virtio_blk",
-    "scsi_mod",
-    "sr_mod",
-    "cdrom",
-    "sg",
-    "xhci_pci",
-    "xhci_hcd",
-    "usb_storage",
-    "isofs",
-    "netfs",
-    "9pnet_virtio",
-    "9p",
     "squashfs",
     "crc32c_generic",
     "ext4",
@@ -73,7 +60,7 @@ pub const SYSTEMD_GUEST_MODULES: &[&str] = &[
 /// The systemd guest's kernel and initramfs.
 pub const SYSTEMD_GUEST: GuestSpec = GuestSpec {
     prefix: "systemd-initramfs",
-    modules: SYSTEMD_GUEST_MODULES,
+    modules: &[GUEST_MODULES, SYSTEMD_EXTRA_MODULES],
     init_script: include_str!("systemd_guest/init.sh"),
 };
 
@@ -472,24 +459,10 @@ fn preset_units(tree: &ImageTree) -> Result<Vec<String>, SystemdGuestError> {
     Ok(units)
 }
 
-/// SHA-256 over every file of `dir`: its path, mode and contents.
+/// SHA-256 over everything in `dir`: each entry's path and mode, and each file's contents.
 fn tree_digest(dir: &Path) -> Result<String, SystemdGuestError> {
     let mut all = Vec::new();
-    let mut pending = vec![dir.to_path_buf()];
-    let mut files = Vec::new();
-    while let Some(current) = pending.pop() {
-        for entry in fs::read_dir(&current).map_err(io_error("list", &current))? {
-            let path = entry.map_err(io_error("list", &current))?.path();
-            if path.is_dir() {
-                files.push(path.clone());
-                pending.push(path);
-            } else {
-                files.push(path);
-            }
-        }
-    }
-    files.sort();
-    for path in files {
+    for path in entries_under(dir)? {
         let meta = fs::metadata(&path).map_err(io_error("read", &path))?;
         let relative = path.strip_prefix(dir).unwrap_or(&path);
         writeln!(

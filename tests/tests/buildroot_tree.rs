@@ -9,7 +9,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use burnstation_tests::image_tree::{Destination, ImageTree};
+use burnstation_tests::image_tree::{Destination, ImageTree, entries_under};
 use burnstation_tests::tools::{self, SHELLCHECK};
 
 /// The disk signature genimage gives the card; partitions are named by it.
@@ -25,20 +25,11 @@ fn read(path: &Path) -> String {
 
 /// Every file of a directory, recursively.
 fn files_under(dir: &Path) -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    let mut pending = vec![dir.to_path_buf()];
-    while let Some(dir) = pending.pop() {
-        for entry in fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                pending.push(path);
-            } else {
-                files.push(path);
-            }
-        }
-    }
-    files.sort();
-    files
+    entries_under(dir)
+        .unwrap_or_else(|err| panic!("{err}"))
+        .into_iter()
+        .filter(|path| path.is_file())
+        .collect()
 }
 
 /// The image's root filesystem paths the tree provides, as absolute paths (`/usr/...`), plus
