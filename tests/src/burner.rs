@@ -32,6 +32,7 @@ use tempfile::TempDir;
 use crate::guest::{self, GuestError, GuestImage};
 use crate::qemu::{self, Attach, Qemu, QemuConfig, QemuError};
 use crate::share::{Share, ShareError};
+use crate::systemd_guest::{self, SystemdGuest, SystemdGuestError};
 use crate::tgt::{TgtError, Tgtd};
 use crate::tools::{self, BUSYBOX, MissingTool, QEMU, TGTADM, TGTD};
 
@@ -76,6 +77,14 @@ pub struct GuestSession<'a> {
     burner: &'a mut EmulatedBurner,
     attach: Attach,
     timeout: Duration,
+    card: Option<Card>,
+}
+
+/// A card the systemd guest boots from, and the kernel and initramfs that boot it.
+#[derive(Debug, Clone)]
+struct Card {
+    boot: GuestImage,
+    image: PathBuf,
 }
 
 /// What a guest run produced.
@@ -120,6 +129,9 @@ pub enum SystestError {
     /// The share could not be prepared or read.
     #[error("the guest's share failed: {0}")]
     Share(#[from] ShareError),
+    /// The systemd guest could not be built, or its card made.
+    #[error("the systemd guest: {0}")]
+    SystemdGuest(#[from] SystemdGuestError),
     /// QEMU failed or the guest hung.
     #[error("{0}")]
     Qemu(#[from] QemuError),
@@ -221,6 +233,7 @@ impl EmulatedBurner {
             burner: self,
             attach,
             timeout: DEFAULT_TIMEOUT,
+            card: None,
         }
     }
 }
@@ -230,6 +243,17 @@ impl GuestSession<'_> {
     /// [`DEFAULT_TIMEOUT`]).
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
+        self
+    }
+
+    /// Boots the systemd guest from `card` (made by [`SystemdGuest::make_card`]; a card
+    /// keeps what the previous boot left on it) instead of the busybox guest. The scenario
+    /// then runs once the system is up, as root, with the same contract.
+    pub fn systemd(mut self, guest: &SystemdGuest, card: &Path) -> Self {
+        self.card = Some(Card {
+            boot: guest.boot.clone(),
+            image: card.to_path_buf(),
+        });
         self
     }
 
@@ -250,15 +274,23 @@ impl GuestSession<'_> {
         for (host, name) in files {
             share.add(host, name)?;
         }
+        let boot = self.card.as_ref().map_or(&burner.guest, |card| &card.boot);
         let config = QemuConfig {
-            kernel: burner.guest.kernel.clone(),
-            initramfs: burner.guest.initramfs.clone(),
+            kernel: boot.kernel.clone(),
+            initramfs: boot.initramfs.clone(),
             iscsi_url: burner.tgtd.iscsi_url(),
             attach: self.attach,
             share: share.root().to_path_buf(),
             console_log: dir.join("console.log"),
             qemu_log: dir.join("qemu.log"),
             memory_mib: GUEST_MEMORY_MIB,
+            disk: self.card.as_ref().map(|card| card.image.clone()),
+            watchdog: self.card.is_some(),
+            extra_kernel_args: if self.card.is_some() {
+                systemd_guest::KERNEL_ARGS.to_string()
+            } else {
+                String::new()
+            },
         };
         let started = Instant::now();
         Qemu::start(&config)?.wait(self.timeout)?;

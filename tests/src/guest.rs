@@ -9,6 +9,9 @@
 //!   and what they need (order from `modules.dep`, see [`modules`]), `/dev/console`, and
 //!   `/init` (`guest/init.sh`).
 //!
+//! The systemd guest (`systemd_guest`) uses the same kernel with another initramfs: a
+//! [`GuestSpec`] names each kind's modules and `/init`, and its cache directories' prefix.
+//!
 //! The cache directory is named after a SHA-256 of everything that goes in (kernel package
 //! and version, module list, init script, busybox binary, and [`BUILD_FORMAT`] for the build
 //! steps themselves), so changing any of them builds a new guest. The binaries under test are
@@ -56,6 +59,26 @@ pub const GUEST_MODULES: &[&str] = &[
 
 /// The guest's `/init`.
 pub const INIT_SCRIPT: &str = include_str!("guest/init.sh");
+
+/// What makes one kind of guest: its cache directories' prefix, the modules its initramfs
+/// loads and its `/init`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GuestSpec {
+    /// Cache directories of this kind are `<prefix>-<key>`.
+    pub prefix: &'static str,
+    /// The modules `/init` loads, in lists that are joined (their own dependencies are
+    /// added).
+    pub modules: &'static [&'static [&'static str]],
+    /// The `/init` script.
+    pub init_script: &'static str,
+}
+
+/// The busybox guest the scenarios run in: the initramfs is the whole system.
+pub const BUSYBOX_GUEST: GuestSpec = GuestSpec {
+    prefix: "guest",
+    modules: &[GUEST_MODULES],
+    init_script: INIT_SCRIPT,
+};
 
 /// Version of the build steps below: bump it when they change what ends up in the guest.
 pub const BUILD_FORMAT: &str = "burnstation systest guest, format 1";
@@ -160,6 +183,11 @@ pub enum GuestError {
 
 /// The guest for these tests, from `cache` or freshly built into it.
 pub fn guest_image(cache: &Path) -> Result<GuestImage, GuestError> {
+    guest_image_of(cache, &BUSYBOX_GUEST)
+}
+
+/// The kernel and initramfs of `spec`, from `cache` or freshly built into it.
+pub fn guest_image_of(cache: &Path, spec: &GuestSpec) -> Result<GuestImage, GuestError> {
     tools::require_all(&[APT_GET, APT_CACHE, DPKG_DEB, DEPMOD, GZIP, BUSYBOX])?;
     create_dir(cache)?;
     let _lock = CacheLock::acquire(&cache.join("lock"))?;
@@ -167,19 +195,24 @@ pub fn guest_image(cache: &Path) -> Result<GuestImage, GuestError> {
     let kernel = current_kernel_package()?;
     let busybox = BUSYBOX.find()?;
     let busybox_sha256 = sha256_hex(&read(&busybox)?);
+    let modules: Vec<&str> = spec
+        .modules
+        .iter()
+        .flat_map(|list| list.iter().copied())
+        .collect();
     let inputs = GuestInputs {
         kernel: &kernel,
-        modules: GUEST_MODULES,
-        init_script: INIT_SCRIPT,
+        modules: &modules,
+        init_script: spec.init_script,
         busybox_sha256: &busybox_sha256,
     };
-    let dir = cache.join(format!("guest-{}", &inputs.digest()[..16]));
+    let dir = cache.join(format!("{}-{}", spec.prefix, &inputs.digest()[..16]));
     if let Some(image) = GuestImage::open(&dir)? {
         return Ok(image);
     }
     let deb = kernel_deb(cache, &kernel)?;
     build(cache, &dir, &inputs, &deb, &busybox)?;
-    remove_stale_guests(cache, &dir);
+    remove_stale(cache, spec.prefix, &dir);
     GuestImage::open(&dir)?.ok_or_else(|| GuestError::Io {
         what: "find the guest just built in",
         path: dir.clone(),
@@ -461,13 +494,14 @@ fn module_bytes(path: &Path) -> Result<Vec<u8>, GuestError> {
     }
 }
 
-/// Removes guest directories of other inputs that nobody used for a day. Best effort: a
-/// failure here costs disk space, not correctness.
-fn remove_stale_guests(cache: &Path, keep: &Path) {
+/// Removes the cache directories `<prefix>-*` of other inputs that nobody used for a day.
+/// Best effort: a failure here costs disk space, not correctness.
+pub fn remove_stale(cache: &Path, prefix: &str, keep: &Path) {
     let now = SystemTime::now();
+    let prefix = format!("{prefix}-");
     for entry in fs::read_dir(cache).into_iter().flatten().flatten() {
         let path = entry.path();
-        let is_guest = entry.file_name().to_string_lossy().starts_with("guest-");
+        let is_guest = entry.file_name().to_string_lossy().starts_with(&prefix);
         let stale = entry
             .metadata()
             .and_then(|meta| meta.modified())
@@ -481,12 +515,13 @@ fn remove_stale_guests(cache: &Path, keep: &Path) {
 /// An exclusive `flock` on a file in the cache, held until dropped: concurrent test
 /// processes (and threads: each takes its own open file description) build one at a time.
 #[derive(Debug)]
-struct CacheLock {
+pub struct CacheLock {
     file: File,
 }
 
 impl CacheLock {
-    fn acquire(path: &Path) -> Result<CacheLock, GuestError> {
+    /// Waits for and takes the lock of the file `path`.
+    pub fn acquire(path: &Path) -> Result<CacheLock, GuestError> {
         let file = File::options()
             .create(true)
             .truncate(false)

@@ -15,9 +15,11 @@
 
 pub mod awkward;
 pub mod burner;
+pub mod card;
 pub mod fixtures;
 pub mod guest;
 pub mod host_build;
+pub mod image_tree;
 pub mod procfs;
 pub mod qemu;
 pub mod sets;
@@ -25,6 +27,7 @@ pub mod share;
 pub mod sshd;
 pub mod station_log;
 pub mod steps;
+pub mod systemd_guest;
 pub mod tgt;
 pub mod tools;
 

@@ -55,6 +55,13 @@ pub struct QemuConfig {
     pub qemu_log: PathBuf,
     /// Guest memory in MiB.
     pub memory_mib: u32,
+    /// A disk image handed to the guest as a virtio disk (`/dev/vda`): the systemd guest's
+    /// SD card. The busybox guest has none.
+    pub disk: Option<PathBuf>,
+    /// Whether the guest gets an i6300esb hardware watchdog (systemd kicks it).
+    pub watchdog: bool,
+    /// Kernel arguments after `console=ttyS0 panic=-1`.
+    pub extra_kernel_args: String,
 }
 
 /// A running QEMU. Dropping it kills the emulator.
@@ -225,8 +232,13 @@ pub fn qemu_args(config: &QemuConfig) -> Vec<String> {
     pair("-kernel", config.kernel.display().to_string());
     pair("-initrd", config.initramfs.display().to_string());
     // panic=-1 reboots on a panic, which -no-reboot turns into QEMU exiting: a crashed guest
-    // ends the run at once instead of waiting for the deadline.
-    pair("-append", "console=ttyS0 panic=-1".to_string());
+    // ends the run at once instead of waiting for the deadline. So does a watchdog reset.
+    let mut append = "console=ttyS0 panic=-1".to_string();
+    if !config.extra_kernel_args.is_empty() {
+        append.push(' ');
+        append.push_str(&config.extra_kernel_args);
+    }
+    pair("-append", append);
     pair("-serial", format!("file:{}", config.console_log.display()));
     pair(
         "-drive",
@@ -251,6 +263,16 @@ pub fn qemu_args(config: &QemuConfig) -> Vec<String> {
                 "scsi-generic,drive=burner,bus=scsi0.0".to_string(),
             );
         }
+    }
+    if let Some(disk) = &config.disk {
+        pair(
+            "-drive",
+            format!("file={},if=none,id=card,format=raw", disk.display()),
+        );
+        pair("-device", "virtio-blk-pci,drive=card".to_string());
+    }
+    if config.watchdog {
+        pair("-device", "i6300esb".to_string());
     }
     pair(
         "-fsdev",
@@ -307,6 +329,9 @@ mod tests {
             console_log: PathBuf::from("/tmp/run/console.log"),
             qemu_log: PathBuf::from("/tmp/run/qemu.log"),
             memory_mib: 1024,
+            disk: None,
+            watchdog: false,
+            extra_kernel_args: String::new(),
         }
     }
 
@@ -357,6 +382,30 @@ mod tests {
         assert_eq!(after(&args, "-serial"), ["file:/tmp/run/console.log"]);
         assert_eq!(after(&args, "-m"), ["1024M"]);
         assert!(args.contains(&"-no-reboot".to_string()));
+    }
+
+    #[test]
+    fn a_card_is_a_virtio_disk_and_the_watchdog_an_i6300esb() {
+        let args = qemu_args(&QemuConfig {
+            disk: Some(PathBuf::from("/tmp/run/card.img")),
+            watchdog: true,
+            extra_kernel_args: "net.ifnames=0".to_string(),
+            ..config(Attach::Usb)
+        });
+        assert_eq!(
+            after(&args, "-drive")[1],
+            "file=/tmp/run/card.img,if=none,id=card,format=raw"
+        );
+        let devices = after(&args, "-device");
+        assert!(
+            devices.contains(&"virtio-blk-pci,drive=card"),
+            "{devices:?}"
+        );
+        assert!(devices.contains(&"i6300esb"), "{devices:?}");
+        assert_eq!(
+            after(&args, "-append"),
+            ["console=ttyS0 panic=-1 net.ifnames=0"]
+        );
     }
 
     #[test]

@@ -109,7 +109,8 @@ pub const SSH: Tool = Tool {
     program: "ssh",
     package: "openssh-client",
 };
-/// Makes the test sshd's host key and its client's key.
+/// Makes test keys (the test sshd's host key, its client's, the box's), and reads a key's
+/// fingerprint.
 pub const SSH_KEYGEN: Tool = Tool {
     program: "ssh-keygen",
     package: "openssh-client",
@@ -128,6 +129,78 @@ pub const XZ: Tool = Tool {
 pub const ZSTD: Tool = Tool {
     program: "zstd",
     package: "zstd",
+};
+
+/// Checks the image's shell scripts.
+pub const SHELLCHECK: Tool = Tool {
+    program: "shellcheck",
+    package: "shellcheck",
+};
+/// Makes the card image from the board's genimage configuration (as buildroot's
+/// post-image script does).
+pub const GENIMAGE: Tool = Tool {
+    program: "genimage",
+    package: "genimage",
+};
+/// Makes the FAT boot partition (genimage runs it).
+pub const MKFS_VFAT: Tool = Tool {
+    program: "mkfs.vfat",
+    package: "dosfstools",
+};
+/// Copies files into the FAT boot partition (genimage runs it).
+pub const MCOPY: Tool = Tool {
+    program: "mcopy",
+    package: "mtools",
+};
+/// Reads files back from a FAT partition, without mounting it.
+pub const MTYPE: Tool = Tool {
+    program: "mtype",
+    package: "mtools",
+};
+/// Lists a FAT partition's files, without mounting it.
+pub const MDIR: Tool = Tool {
+    program: "mdir",
+    package: "mtools",
+};
+/// Makes the guest's squashfs root filesystem.
+pub const MKSQUASHFS: Tool = Tool {
+    program: "mksquashfs",
+    package: "squashfs-tools",
+};
+/// Assembles the systemd guest's Debian root filesystem.
+pub const MMDEBSTRAP: Tool = Tool {
+    program: "mmdebstrap",
+    package: "mmdebstrap",
+};
+/// Adds the station's binary to the systemd guest's root filesystem archive.
+pub const TAR: Tool = Tool {
+    program: "tar",
+    package: "tar",
+};
+/// Makes a squashfs from a tar archive, keeping its owners, without root.
+pub const TAR2SQFS: Tool = Tool {
+    program: "tar2sqfs",
+    package: "squashfs-tools-ng",
+};
+/// Reads a card image's partition table, independently of genimage.
+pub const SFDISK: Tool = Tool {
+    program: "sfdisk",
+    package: "fdisk",
+};
+/// Makes the data partition (genimage runs it).
+pub const MKE2FS: Tool = Tool {
+    program: "mke2fs",
+    package: "e2fsprogs",
+};
+/// Reads an ext4 filesystem's superblock (its label, its size).
+pub const DUMPE2FS: Tool = Tool {
+    program: "dumpe2fs",
+    package: "e2fsprogs",
+};
+/// Reads files from an ext4 filesystem without mounting it.
+pub const DEBUGFS: Tool = Tool {
+    program: "debugfs",
+    package: "e2fsprogs",
 };
 
 /// A tool that is not installed.

@@ -4,6 +4,9 @@
 //! - `cargo xtask test`: installs what the tests need, then runs every check and test, and
 //!   runs the fuzz targets for a bounded time.
 //! - `cargo xtask bench NAME`: a benchmark, side by side with the reference tools.
+//! - `cargo xtask vendor`, `cargo xtask image BOARD`: the flashable image (needs the network).
+//! - `cargo xtask buildroot-check BUILDROOT_DIR`: the image's BR2_EXTERNAL tree against a
+//!   buildroot checkout, offline.
 //!
 //! Each task installs the system packages it needs when it runs as root on Debian, and says
 //! exactly what to install otherwise (see `packages`).
@@ -12,6 +15,8 @@ mod bench_burn;
 mod bench_image;
 mod bench_plan;
 mod bench_util;
+mod buildroot;
+mod buildroot_check;
 mod demo;
 mod packages;
 
@@ -39,6 +44,24 @@ enum Task {
     Bench {
         /// Which benchmark to run.
         name: Option<String>,
+    },
+    /// Put every crate of Cargo.lock in vendor/, for the buildroot package (needs crates.io).
+    Vendor,
+    /// Build the SD card image of a board with buildroot (needs the network).
+    Image {
+        /// The board: rpi4_64, rpi3_64 or qemu_aarch64_virt (buildroot/configs/).
+        board: String,
+        /// A buildroot checkout of the pinned release (default: cloned into target/buildroot/).
+        #[arg(long)]
+        buildroot: Option<PathBuf>,
+        /// Buildroot's output directory (default: target/buildroot/BOARD).
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
+    /// Check the BR2_EXTERNAL tree against a buildroot checkout, without the network.
+    BuildrootCheck {
+        /// A checkout of the pinned buildroot series (buildroot/buildroot.pin).
+        buildroot_dir: PathBuf,
     },
 }
 
@@ -83,6 +106,16 @@ fn main() -> ExitCode {
         Task::Demo => demo(&root),
         Task::Test(args) => test(&root, &args),
         Task::Bench { name } => bench(&root, name.as_deref()),
+        Task::Vendor => buildroot::vendor(&root),
+        Task::Image {
+            board,
+            buildroot,
+            output,
+        } => packages::ensure(packages::IMAGE).and_then(|()| {
+            buildroot::image(&root, &board, buildroot.as_deref(), output.as_deref())
+        }),
+        Task::BuildrootCheck { buildroot_dir } => packages::ensure(packages::BUILDROOT_CHECK)
+            .and_then(|()| buildroot_check::check(&root, &buildroot_dir)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -93,7 +126,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn workspace_root() -> PathBuf {
+pub(crate) fn workspace_root() -> PathBuf {
     // xtask lives one level below the workspace root.
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()

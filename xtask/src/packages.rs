@@ -41,10 +41,55 @@ pub const TEST: &[&str] = &[
     "zbar-tools",
     "openssh-server",
     "rsync",
+    // The image's BR2_EXTERNAL tree: its scripts, and its card layout made and read back.
+    "shellcheck",
+    "genimage",
+    "dosfstools",
+    "mtools",
+    "squashfs-tools",
+    "fdisk",
+    // The systemd guest: a Debian root filesystem, as a squashfs.
+    "mmdebstrap",
+    "squashfs-tools-ng",
 ];
 
 /// What the benchmarks compare against, and `time` (GNU), which reports a child's peak RSS.
 pub const BENCH: &[&str] = &["genisoimage", "xorriso", "time"];
+
+/// What `cargo xtask buildroot-check` needs: buildroot's Kconfig (make, a C compiler) and
+/// its `utils/check-package`, a Debian python with libmagic and flake8, and shellcheck.
+pub const BUILDROOT_CHECK: &[&str] = &[
+    "make",
+    "gcc",
+    "python3",
+    "python3-magic",
+    "python3-flake8",
+    "shellcheck",
+];
+
+/// What buildroot needs on the build machine to build an image (its manual's "System
+/// requirements"), and git to fetch the pinned release.
+pub const IMAGE: &[&str] = &[
+    "build-essential",
+    "file",
+    "bc",
+    "bzip2",
+    "cpio",
+    "diffutils",
+    "findutils",
+    "gawk",
+    "git",
+    "gzip",
+    "patch",
+    "perl",
+    "python3",
+    "rsync",
+    "sed",
+    "tar",
+    "unzip",
+    "wget",
+    "which",
+];
 
 /// Fails, naming the command to run, when a package in `wanted` is missing.
 pub fn check(wanted: &[&str]) -> Result<()> {
