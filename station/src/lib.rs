@@ -9,6 +9,7 @@
 
 pub mod catalog;
 pub mod config;
+pub mod daemon;
 pub mod device;
 pub mod events;
 pub mod hashing;

@@ -15,6 +15,7 @@ pub mod output;
 pub mod plan;
 pub mod progress;
 pub mod restore;
+pub mod run;
 pub mod sync;
 pub mod verify;
 
@@ -80,6 +81,8 @@ pub enum Command {
     /// Copy the backup tree from the server into a new snapshot now (exit 0 ok, 2 error,
     /// 130 interrupted).
     Sync(sync::SyncArgs),
+    /// Run the station: sync on schedule, plan, burn and verify every disc (the service).
+    Run(run::RunArgs),
 }
 
 impl Command {
@@ -99,6 +102,7 @@ impl Command {
             Command::Restore(args) => restore::run(args),
             Command::Catalog(args) => done(catalog::run(args)),
             Command::Sync(args) => done(sync::run(args)),
+            Command::Run(args) => done(run::run(args)),
         }
     }
 }

@@ -1,0 +1,74 @@
+//! The station daemon, `burnstation run`: what the box does from boot to power-off.
+//!
+//! It loads the settings, waits for a trustworthy clock, syncs the backup tree on the
+//! schedule (or when the volunteer asks), plans the newest snapshot onto discs, and burns
+//! and verifies every disc of the set through the one burn path ([`crate::pipeline`]). The
+//! job's progress is a state machine ([`jobs`]) persisted in the catalogue before each
+//! action, so a power cut at any point resumes where it stopped. Everything it does is
+//! published on one [`EventBus`], which the display, the log and `burnstation status` read.
+
+pub mod jobs;
+
+use std::path::PathBuf;
+use std::sync::mpsc::Receiver;
+
+use burnstation_hal::Cancel;
+
+use crate::events::EventBus;
+use crate::ui::Request;
+
+/// When `run` returns by itself (it otherwise runs until cancelled).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Until {
+    /// Return once a disc set is complete (for tests and the demo).
+    SetComplete,
+}
+
+/// How to run the daemon.
+#[derive(Debug, Clone)]
+pub struct DaemonOptions {
+    /// The settings file.
+    pub config: PathBuf,
+    /// The drive, overriding the settings' `[drive] device` (`sim-changer:DIR?...` too).
+    pub drive: Option<String>,
+    /// Return when this happens instead of running until cancelled.
+    pub until: Option<Until>,
+}
+
+/// How the daemon stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ended {
+    /// `cancel` was raised.
+    Cancelled,
+    /// What [`DaemonOptions::until`] asked for happened.
+    Reached(Until),
+}
+
+/// Why the daemon could not go on.
+#[derive(Debug, thiserror::Error)]
+pub enum DaemonError {
+    /// The catalogue could not be opened or written.
+    #[error(transparent)]
+    Catalog(#[from] crate::catalog::CatalogError),
+    /// The data directory could not be used.
+    #[error(transparent)]
+    Store(#[from] crate::snapshots::StoreError),
+    /// Anything else, said for a person.
+    #[error("{0}")]
+    Other(String),
+}
+
+/// Runs the daemon until `cancel` is raised (or `options.until` happens), publishing every
+/// state on `bus` and taking the volunteer's requests from `requests`.
+pub fn run(
+    options: DaemonOptions,
+    bus: EventBus,
+    requests: Receiver<Request>,
+    cancel: Cancel,
+) -> Result<Ended, DaemonError> {
+    let _ = (&options, &bus, &requests);
+    while !cancel.is_cancelled() {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    Ok(Ended::Cancelled)
+}
