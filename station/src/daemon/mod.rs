@@ -14,7 +14,10 @@ use std::sync::mpsc::Receiver;
 
 use burnstation_hal::Cancel;
 
-use crate::events::EventBus;
+use chrono::Utc;
+
+use crate::config::Config;
+use crate::events::{EventBus, Problem, ProblemKind, State};
 use crate::ui::Request;
 
 /// When `run` returns by itself (it otherwise runs until cancelled).
@@ -66,7 +69,22 @@ pub fn run(
     requests: Receiver<Request>,
     cancel: Cancel,
 ) -> Result<Ended, DaemonError> {
-    let _ = (&options, &bus, &requests);
+    let _ = (&options.drive, &options.until, &requests);
+    bus.state(State::Starting, Utc::now());
+    match Config::load(&options.config) {
+        Ok(_config) => {}
+        // A wrong settings file starts no job: the problem stays on the display and in
+        // `burnstation status` until the volunteer fixes the file and the box restarts.
+        Err(error) => {
+            tracing::error!("{error}");
+            let problem = Problem {
+                kind: ProblemKind::Config,
+                what: error.to_string(),
+                action: "correct the settings file and restart the station".to_string(),
+            };
+            bus.state(State::ConfigInvalid { problem }, Utc::now());
+        }
+    }
     while !cancel.is_cancelled() {
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
