@@ -15,6 +15,7 @@ pub mod events;
 pub mod hashing;
 pub mod logging;
 pub mod notify;
+pub mod panel;
 pub mod pipeline;
 pub mod restore;
 pub mod schedule;
