@@ -1,5 +1,9 @@
 //! The station daemon, `burnstation run`: what the box does from boot to power-off.
 //!
+//! Today only the first step is built: it loads the settings, publishes `Starting`, or
+//! `ConfigInvalid` when the file is wrong, and waits until cancelled; `drive` and `until`
+//! are accepted but not yet used. What follows is the design the rest fills in.
+//!
 //! It loads the settings, waits for a trustworthy clock, syncs the backup tree on the
 //! schedule (or when the volunteer asks), plans the newest snapshot onto discs, and burns
 //! and verifies every disc of the set through the one burn path ([`crate::pipeline`]). The
