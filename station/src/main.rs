@@ -67,7 +67,7 @@ impl Exit {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging(cli.verbose);
+    init_logging(&cli.command, cli.verbose);
     let exit = match cli.command.run() {
         Ok(Verdict::Done) => Exit::Ok,
         Ok(Verdict::Damaged) => {
@@ -103,6 +103,11 @@ fn one_sentence(err: &anyhow::Error) -> String {
 /// Logs go to stderr so that a command's own output on stdout stays machine-readable (or to
 /// the journal, when stderr is the journal: see `burnstation::logging`). `RUST_LOG` overrides
 /// the level chosen with `-v`.
-fn init_logging(verbose: u8) {
-    burnstation::logging::init(burnstation::logging::Role::Command, verbose);
+fn init_logging(command: &cmd::Command, verbose: u8) {
+    use burnstation::logging::Role;
+    let role = match command {
+        cmd::Command::Run(_) => Role::Daemon,
+        _ => Role::Command,
+    };
+    burnstation::logging::init(role, verbose);
 }

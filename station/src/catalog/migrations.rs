@@ -17,7 +17,8 @@ pub struct Migration {
 }
 
 /// Every migration, in order.
-pub const MIGRATIONS: &[Migration] = &[Migration {
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
     version: 1,
     description: "snapshots, their file hashes, disc sets, discs, files and parts, burns, verifications",
     sql: r#"
@@ -108,7 +109,21 @@ CREATE TABLE verifications (
 );
 CREATE INDEX verifications_by_disc ON verifications (disc_id);
 "#,
-}];
+    },
+    Migration {
+        version: 2,
+        description: "the daemon's job state, written before each step it takes",
+        sql: r#"
+-- One row: where the daemon's job is (its `daemon::jobs::Job` as JSON), so that a restart
+-- after a power cut resumes from the last state committed before acting.
+CREATE TABLE daemon_job (
+    id         INTEGER PRIMARY KEY CHECK (id = 1),
+    job        TEXT    NOT NULL,
+    updated_at INTEGER NOT NULL            -- Unix seconds
+);
+"#,
+    },
+];
 
 #[cfg(test)]
 mod tests {

@@ -120,6 +120,20 @@ pub struct NewBurn<'a> {
     pub started_at: i64,
 }
 
+/// How a recorded set was planned ([`Catalog::set_plan`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordedPlan {
+    pub snapshot: SnapshotId,
+    pub snapshot_name: String,
+    /// The snapshot's tree, as it was planned from.
+    pub snapshot_path: PathBuf,
+    pub snapshot_time: i64,
+    pub medium: String,
+    pub capacity_blocks: u64,
+    pub plan_id: String,
+    pub discs: u32,
+}
+
 /// The open catalogue.
 #[derive(Debug)]
 pub struct Catalog {
@@ -425,6 +439,31 @@ impl Catalog {
             .map(SetId))
     }
 
+    /// How set `set` was planned: enough to plan it again from its snapshot after a restart
+    /// (the plan is deterministic, so the same inputs give the same `plan_id`).
+    pub fn set_plan(&self, set: SetId) -> Result<Option<RecordedPlan>, CatalogError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT n.id, n.name, n.path, n.taken_at, s.medium, s.capacity_blocks, s.plan_id, s.discs
+                 FROM disc_sets s JOIN snapshots n ON n.id = s.snapshot_id WHERE s.id = ?1",
+                params![set.0],
+                |row| {
+                    Ok(RecordedPlan {
+                        snapshot: SnapshotId(row.get(0)?),
+                        snapshot_name: row.get(1)?,
+                        snapshot_path: PathBuf::from(row.get::<_, String>(2)?),
+                        snapshot_time: row.get(3)?,
+                        medium: row.get(4)?,
+                        capacity_blocks: row.get::<_, i64>(5)? as u64,
+                        plan_id: row.get(6)?,
+                        discs: row.get(7)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
     fn disc_id(&self, set: SetId, disc: u32) -> Result<i64, CatalogError> {
         self.conn
             .query_row(
@@ -518,6 +557,24 @@ impl Catalog {
             ],
         )?;
         Ok(())
+    }
+
+    /// Records the daemon's job state (its JSON): committed before the daemon acts on it.
+    pub fn save_job(&mut self, job: &str, now: i64) -> Result<(), CatalogError> {
+        self.conn.execute(
+            "INSERT INTO daemon_job (id, job, updated_at) VALUES (1, ?1, ?2)
+             ON CONFLICT (id) DO UPDATE SET job = excluded.job, updated_at = excluded.updated_at",
+            params![job, now],
+        )?;
+        Ok(())
+    }
+
+    /// The daemon's last recorded job state, if it ever recorded one.
+    pub fn saved_job(&self) -> Result<Option<String>, CatalogError> {
+        Ok(self
+            .conn
+            .query_row("SELECT job FROM daemon_job WHERE id = 1", [], |row| row.get(0))
+            .optional()?)
     }
 
     /// The connection, for the queries in `queries.rs` and for migrations' users.

@@ -81,7 +81,7 @@ pub enum Command {
     /// Copy the backup tree from the server into a new snapshot now (exit 0 ok, 2 error,
     /// 130 interrupted).
     Sync(sync::SyncArgs),
-    /// Run the station as the service (in progress: today it checks the settings file and waits).
+    /// Run the station as the service: sync on the schedule, plan, burn and verify disc sets.
     Run(run::RunArgs),
 }
 

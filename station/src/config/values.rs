@@ -346,7 +346,8 @@ pub enum DeviceChoice {
     Auto,
     /// A device node such as `/dev/sr0`.
     Path(PathBuf),
-    /// A software drive (`sim:PATH?options`), for the demo and the tests.
+    /// A software drive (`sim:PATH?options`, or a changer `sim-changer:DIR?options`), for
+    /// the demo and the tests.
     Sim(String),
 }
 
@@ -356,7 +357,7 @@ impl TryFrom<String> for DeviceChoice {
         let trimmed = text.trim();
         if trimmed == "auto" {
             Ok(DeviceChoice::Auto)
-        } else if trimmed.starts_with("sim:") {
+        } else if trimmed.starts_with("sim:") || trimmed.starts_with("sim-changer:") {
             Ok(DeviceChoice::Sim(trimmed.to_string()))
         } else if trimmed.starts_with("/dev/") {
             Ok(DeviceChoice::Path(PathBuf::from(trimmed)))

@@ -67,6 +67,53 @@ impl Job {
         }
     }
 
+    /// No set is due: the snapshot waits for the next sync.
+    pub fn not_due(&self) -> Result<Job, BadTransition> {
+        match self {
+            Job::Planning { .. } => Ok(Job::Idle),
+            _ => Err(self.refuse("not_due")),
+        }
+    }
+
+    /// The sync failed: back to waiting (the state published says why, and when it retries).
+    pub fn sync_failed(&self) -> Result<Job, BadTransition> {
+        match self {
+            Job::Syncing => Ok(Job::Idle),
+            _ => Err(self.refuse("sync_failed")),
+        }
+    }
+
+    /// The volunteer asked for a set of snapshot `snapshot` now (or a set is due without a
+    /// new sync).
+    pub fn plan_now(&self, snapshot: &str) -> Result<Job, BadTransition> {
+        match self {
+            Job::Idle | Job::SetComplete { .. } | Job::Failed { .. } => Ok(Job::Planning {
+                snapshot: snapshot.to_string(),
+            }),
+            _ => Err(self.refuse("plan_now")),
+        }
+    }
+
+    /// An unfinished set found in the catalogue is taken up again at disc `disc`.
+    pub fn resume_set(&self, set: i64, disc: u32, of: u32) -> Result<Job, BadTransition> {
+        match self {
+            Job::Idle | Job::Planning { .. } | Job::SetComplete { .. } | Job::Failed { .. }
+                if disc >= 1 && disc <= of =>
+            {
+                Ok(Job::WaitingForDisc { set, disc, of })
+            }
+            _ => Err(self.refuse("resume_set")),
+        }
+    }
+
+    /// The volunteer read the "set complete" screen.
+    pub fn dismissed(&self) -> Result<Job, BadTransition> {
+        match self {
+            Job::SetComplete { .. } => Ok(Job::Idle),
+            _ => Err(self.refuse("dismissed")),
+        }
+    }
+
     /// The set `set` of `of` discs is planned and recorded.
     pub fn planned(&self, set: i64, of: u32) -> Result<Job, BadTransition> {
         match self {
@@ -216,6 +263,32 @@ mod tests {
                 set: 3,
                 disc: 1,
                 of: 2
+            }
+        );
+    }
+
+    #[test]
+    fn a_set_not_due_waits_and_an_unfinished_one_is_taken_up() {
+        let planning = Job::Syncing.synced("s").unwrap();
+        assert_eq!(planning.not_due().unwrap(), Job::Idle);
+        assert_eq!(Job::Syncing.sync_failed().unwrap(), Job::Idle);
+        assert!(Job::Idle.sync_failed().is_err());
+        assert_eq!(
+            Job::Idle.resume_set(4, 2, 3).unwrap(),
+            Job::WaitingForDisc {
+                set: 4,
+                disc: 2,
+                of: 3
+            }
+        );
+        assert!(Job::Idle.resume_set(4, 4, 3).is_err());
+        assert!(Job::Syncing.resume_set(4, 1, 3).is_err());
+        let done = Job::SetComplete { set: 4, of: 3 };
+        assert_eq!(done.dismissed().unwrap(), Job::Idle);
+        assert_eq!(
+            done.plan_now("s").unwrap(),
+            Job::Planning {
+                snapshot: "s".into()
             }
         );
     }

@@ -1,17 +1,28 @@
 //! The station daemon, `burnstation run`: what the box does from boot to power-off.
 //!
-//! Today only the first step is built: it loads the settings, publishes `Starting`, or
-//! `ConfigInvalid` when the file is wrong, and waits until cancelled; `drive` and `until`
-//! are accepted but not yet used. What follows is the design the rest fills in.
-//!
 //! It loads the settings, waits for a trustworthy clock, syncs the backup tree on the
-//! schedule (or when the volunteer asks), plans the newest snapshot onto discs, and burns
-//! and verifies every disc of the set through the one burn path ([`crate::pipeline`]). The
-//! job's progress is a state machine ([`jobs`]) persisted in the catalogue before each
-//! action, so a power cut at any point resumes where it stopped. Everything it does is
-//! published on one [`EventBus`], which the display, the log and `burnstation status` read.
+//! schedule (or when the volunteer asks), plans the newest snapshot onto discs when a set is
+//! due, and burns and verifies every disc of the set through the one burn path
+//! ([`crate::pipeline::burn_planned_disc`]). The job's progress is a state machine ([`jobs`])
+//! written to the catalogue before each step it takes, so a power cut at any point resumes
+//! where it stopped: an interrupted sync is redone, an interrupted disc is reported and
+//! burnt again, never counted. Everything it does is published on one [`EventBus`], which
+//! the display, the log and `burnstation status` read.
+//!
+//! ```text
+//! Idle --schedule/SyncNow--> Syncing --ok--> Planning --due--> WaitingForDisc(n of N)
+//!   ^                          |fail              |not due          | blank disc (+ press)
+//!   +--------------------------+------------------+             Burning -> Verifying
+//!   |                                                               | good       | bad
+//!   +--Dismiss/next sync-- SetComplete <--last-- DiscDone(n) <------+   WaitingForDisc(n)
+//! ```
+//!
+//! The daemon's own thread is the drive thread: SCSI commands block, and the pipeline runs
+//! on it. It never blocks for long anywhere else: each wait looks at the volunteer's
+//! requests and at `cancel` a few times a second.
 
 pub mod jobs;
+mod station;
 
 use std::path::PathBuf;
 use std::sync::mpsc::Receiver;
@@ -23,6 +34,9 @@ use chrono::Utc;
 use crate::config::Config;
 use crate::events::{EventBus, Problem, ProblemKind, State};
 use crate::ui::Request;
+
+/// The catalogue's file in the data directory.
+pub const CATALOG_FILE: &str = "catalog.db";
 
 /// When `run` returns by itself (it otherwise runs until cancelled).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,6 +74,9 @@ pub enum DaemonError {
     /// The data directory could not be used.
     #[error(transparent)]
     Store(#[from] crate::snapshots::StoreError),
+    /// The job state machine was asked for a step its state does not allow (a bug).
+    #[error(transparent)]
+    Transition(#[from] jobs::BadTransition),
     /// Anything else, said for a person.
     #[error("{0}")]
     Other(String),
@@ -73,24 +90,46 @@ pub fn run(
     requests: Receiver<Request>,
     cancel: Cancel,
 ) -> Result<Ended, DaemonError> {
-    let _ = (&options.drive, &options.until, &requests);
     bus.state(State::Starting, Utc::now());
-    match Config::load(&options.config) {
-        Ok(_config) => {}
+    let config = match Config::load(&options.config) {
+        Ok(config) => config,
         // A wrong settings file starts no job: the problem stays on the display and in
         // `burnstation status` until the volunteer fixes the file and the box restarts.
         Err(error) => {
-            tracing::error!("{error}");
             let problem = Problem {
                 kind: ProblemKind::Config,
                 what: error.to_string(),
                 action: "correct the settings file and restart the station".to_string(),
             };
             bus.state(State::ConfigInvalid { problem }, Utc::now());
+            wait_for(&cancel);
+            return Ok(Ended::Cancelled);
         }
-    }
+    };
+    let mut station = match station::Station::open(config, &options, bus.clone(), requests, &cancel)
+    {
+        Ok(station) => station,
+        // The data partition missing, read-only or full: nothing can be kept, so nothing
+        // starts; the display says so until the box is restarted.
+        Err(error) => {
+            let problem = Problem {
+                kind: ProblemKind::DiskFull,
+                what: error.to_string(),
+                action: "check the data partition (is the SD card full or damaged?), then \
+                         restart the station"
+                    .to_string(),
+            };
+            bus.state(State::Stopped { problem }, Utc::now());
+            wait_for(&cancel);
+            return Err(error);
+        }
+    };
+    station.run()
+}
+
+/// Returns once `cancel` is raised.
+fn wait_for(cancel: &Cancel) {
     while !cancel.is_cancelled() {
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
-    Ok(Ended::Cancelled)
 }

@@ -1,8 +1,12 @@
 //! Opening the drive a person names: a device node (`/dev/sr0`, `/dev/sg1`), a software
-//! drive (`sim:PATH?profile=dvd+r`), or, when none is named, the one optical drive there is.
+//! drive (`sim:PATH?profile=dvd+r`), a software changer that loads a new blank disc at each
+//! eject (`sim-changer:DIR?profile=dvd+r`, [`changer`]), or, when none is named, the one
+//! optical drive there is.
 //!
 //! A real burner is opened with hal's recovery policy ([`burnstation_hal::open_local`]): a
 //! drive that stops answering gets a SCSI reset, then a reset of its USB device.
+
+pub mod changer;
 
 use std::path::Path;
 
@@ -47,6 +51,9 @@ pub enum DeviceError {
 /// Opens the drive `spec` names, or the only drive there is when `spec` is `None`.
 pub fn open(spec: Option<&str>) -> Result<AnyDrive, DeviceError> {
     let transport: Box<dyn Transport> = match spec {
+        Some(spec) if spec.starts_with(changer::PREFIX) => {
+            Box::new(changer::SimChanger::open(spec, SIM_COMMAND_LOG)?)
+        }
         Some(spec) if spec.starts_with("sim:") => {
             let mut config = SimConfig::from_spec(spec).map_err(SimError::from)?;
             // Nobody reads a software drive's command log here, and a full DVD's would be

@@ -1,0 +1,356 @@
+//! `burnstation run`, the daemon, as the box runs it: a real rsync over ssh from a real
+//! sshd on loopback, a software disc changer whose discs are files that outlive the
+//! process, and the catalogue in SQLite. A full run syncs, plans two discs, burns and
+//! verifies both and says the set is complete; `kill -9` during the sync, the burn and the
+//! read-back loses no snapshot, reports the cut disc and finishes the set after a restart;
+//! a wrong settings file starts no job. What the discs hold is checked by restoring them
+//! with `burnstation restore` and comparing with the server's tree.
+
+mod sync_scene;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use burnstation::catalog::Catalog;
+use burnstation_tests::sets::{noise, tree_listing};
+use sync_scene::{Knobs, Scene};
+
+/// A disc of the changer: 4 MiB, so the tree below needs two.
+const DISC_BLOCKS: u32 = 2048;
+/// The longest any daemon run here may take before the test gives up on it.
+const RUN_LIMIT: Duration = Duration::from_secs(300);
+
+/// A server with a tree of about 6 MiB, and the box's settings for it.
+struct Station {
+    scene: Scene,
+    changer: PathBuf,
+    config: PathBuf,
+}
+
+impl Station {
+    /// `speed`: the changer's write speed in x (0: unpaced); `knobs`: the sync's settings.
+    fn new(speed: u32, knobs: &Knobs) -> Station {
+        let scene = Scene::new();
+        for i in 0..40u64 {
+            let path = scene.source.join(format!("svc{}/file{i:02}.bin", i % 3));
+            fs::create_dir_all(path.parent().unwrap()).unwrap();
+            fs::write(&path, noise(i + 1, 150_000 + (i as usize * 1013) % 9000)).unwrap();
+        }
+        fs::write(scene.source.join("README.txt"), b"what this backup is\n").unwrap();
+        let changer = scene.path("changer");
+        let config = scene.path("burnstation.toml");
+        let mut text = scene.config_text(knobs);
+        text.push_str(&format!(
+            "[burn]\nstart = \"auto\"\nmedia = [\"dvd+r\"]\n\
+             [drive]\ndevice = \"sim-changer:{}?profile=dvd+r&capacity={DISC_BLOCKS}&speed={speed}\"\n",
+            changer.display()
+        ));
+        fs::write(&config, text).unwrap();
+        Station {
+            scene,
+            changer,
+            config,
+        }
+    }
+
+    fn command(&self, until_complete: bool) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_burnstation"));
+        command
+            .arg("run")
+            .arg("--config")
+            .arg(&self.config)
+            .args(["--display", "none", "--buttons", "none"])
+            .env("RUST_LOG", "info")
+            .stdin(Stdio::null());
+        if until_complete {
+            command.args(["--until", "set-complete"]);
+        }
+        command
+    }
+
+    /// Runs the daemon until the set is complete.
+    fn run_to_completion(&self) -> Output {
+        let child = self
+            .command(true)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let output = wait_limited(child);
+        assert!(
+            output.status.success(),
+            "the daemon failed ({}):\n{}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+        );
+        output
+    }
+
+    /// Starts the daemon, waits until the catalogue's job state contains `state`, and
+    /// kills it with SIGKILL. Returns its log.
+    fn kill_during(&self, state: &str) -> String {
+        let log = self.scene.path(&format!("killed-in-{state}.log"));
+        let mut child = self
+            .command(true)
+            .stdout(Stdio::null())
+            .stderr(fs::File::create(&log).unwrap())
+            .spawn()
+            .unwrap();
+        let start = Instant::now();
+        loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                panic!(
+                    "the daemon ended ({status}) before reaching {state}:\n{}",
+                    fs::read_to_string(&log).unwrap_or_default()
+                );
+            }
+            if self.job().is_some_and(|job| job.contains(state)) {
+                break;
+            }
+            assert!(
+                start.elapsed() < RUN_LIMIT,
+                "never reached {state}:\n{}",
+                fs::read_to_string(&log).unwrap_or_default()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        // Into the step, not at its very start.
+        std::thread::sleep(Duration::from_millis(300));
+        child.kill().unwrap();
+        child.wait().unwrap();
+        fs::read_to_string(&log).unwrap()
+    }
+
+    fn catalog_path(&self) -> PathBuf {
+        self.scene.data.join("catalog.db")
+    }
+
+    /// The job state the daemon last committed.
+    fn job(&self) -> Option<String> {
+        if !self.catalog_path().exists() {
+            return None;
+        }
+        Catalog::open(&self.catalog_path())
+            .ok()?
+            .saved_job()
+            .ok()
+            .flatten()
+    }
+
+    fn snapshots(&self) -> Vec<String> {
+        let dir = self.scene.data.join("snapshots");
+        let mut names: Vec<String> = fs::read_dir(&dir)
+            .map(|entries| {
+                entries
+                    .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        names.sort();
+        names
+    }
+
+    /// The changer's disc files that hold a burnt, finalized disc, in order.
+    fn burnt_discs(&self) -> Vec<PathBuf> {
+        let mut discs: Vec<PathBuf> = fs::read_dir(&self.changer)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "img"))
+            .filter(|p| fs::metadata(p).is_ok_and(|m| m.len() > 0))
+            .collect();
+        discs.sort();
+        discs
+    }
+
+    /// The set is complete in the catalogue, and its discs restore to the server's tree.
+    fn assert_set_restores(&self) {
+        let catalog = Catalog::open(&self.catalog_path()).unwrap();
+        let sets = catalog.sets().unwrap();
+        assert_eq!(sets.len(), 1, "{sets:?}");
+        let set = &sets[0];
+        assert_eq!(set.discs, 2, "{set:?}");
+        assert!(set.complete(), "{set:?}");
+        let to = self.scene.path("restored");
+        let mut restore = Command::new(env!("CARGO_BIN_EXE_burnstation"));
+        restore.arg("restore").arg("--to").arg(&to).arg("--from");
+        // Every disc the changer holds: a cut or failed one must not confuse the restore
+        // (the restore picks each disc by its label and checks every file's hash).
+        let good: Vec<PathBuf> = self
+            .burnt_discs()
+            .into_iter()
+            .filter(|d| finalized(d))
+            .collect();
+        assert_eq!(good.len(), 2, "{good:?}");
+        restore.args(&good);
+        let output = restore.output().unwrap();
+        assert!(
+            output.status.success(),
+            "restore failed:\n{}\n{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert_eq!(tree_listing(&to), tree_listing(&self.scene.source));
+    }
+}
+
+/// Whether the changer's disc at `path` is a finalized disc (its state file says so).
+fn finalized(path: &Path) -> bool {
+    let mut state = path.as_os_str().to_owned();
+    state.push(".state.json");
+    fs::read_to_string(PathBuf::from(state)).is_ok_and(|s| s.contains("\"finalized\": true"))
+}
+
+/// Waits for `child`, killing it after [`RUN_LIMIT`].
+fn wait_limited(mut child: Child) -> Output {
+    let start = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > RUN_LIMIT {
+            child.kill().unwrap();
+            let output = child.wait_with_output().unwrap();
+            panic!(
+                "the daemon did not finish in {RUN_LIMIT:?}:\n{}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn a_full_run_syncs_plans_burns_and_verifies_a_two_disc_set() {
+    let station = Station::new(0, &Knobs::default());
+    let output = station.run_to_completion();
+    let log = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(station.snapshots().len(), 1, "{log}");
+    assert!(
+        station
+            .job()
+            .is_some_and(|j| j.contains("set_complete") && j.contains("\"of\":2")),
+        "{:?}",
+        station.job()
+    );
+    station.assert_set_restores();
+    // Each disc was burnt once, and read back.
+    let catalog = Catalog::open(&station.catalog_path()).unwrap();
+    let history = catalog.set_history(catalog.sets().unwrap()[0].set).unwrap();
+    for disc in &history.discs {
+        assert_eq!(disc.burns.len(), 1, "{disc:?}");
+        assert_eq!(disc.burns[0].result, "done", "{disc:?}");
+        assert_eq!(disc.verifications.len(), 1, "{disc:?}");
+        assert_eq!(disc.verifications[0].result, "passed", "{disc:?}");
+    }
+}
+
+#[test]
+fn kill_9_during_the_sync_loses_nothing_and_the_sync_is_redone() {
+    let slow = Knobs {
+        bandwidth_limit: 512,
+        ..Knobs::default()
+    };
+    let station = Station::new(0, &slow);
+    station.kill_during("syncing");
+    assert!(
+        station.snapshots().is_empty(),
+        "a cut sync made a snapshot: {:?}",
+        station.snapshots()
+    );
+    let output = station.run_to_completion();
+    let log = String::from_utf8_lossy(&output.stderr);
+    assert!(log.contains("a sync was interrupted"), "{log}");
+    assert_eq!(station.snapshots().len(), 1, "{log}");
+    station.assert_set_restores();
+}
+
+/// Kills the daemon while the job is in `state` ("burning" or "verifying"), then lets a new
+/// one finish: the cut disc is reported and burnt again, and the set is right.
+fn kill_during_a_disc(state: &str) {
+    // 1x: about three seconds a disc, long enough to be cut.
+    let station = Station::new(1, &Knobs::default());
+    station.kill_during(state);
+    let snapshots = station.snapshots();
+    assert_eq!(snapshots.len(), 1);
+    let output = station.run_to_completion();
+    let log = String::from_utf8_lossy(&output.stderr);
+    assert!(log.contains("when the station stopped"), "{log}");
+    assert_eq!(station.snapshots(), snapshots, "{log}");
+    let catalog = Catalog::open(&station.catalog_path()).unwrap();
+    let history = catalog.set_history(catalog.sets().unwrap()[0].set).unwrap();
+    let cut: Vec<_> = history
+        .discs
+        .iter()
+        .flat_map(|d| d.burns.iter())
+        .filter(|b| b.result == "interrupted")
+        .collect();
+    if state == "burning" {
+        assert_eq!(cut.len(), 1, "{history:?}");
+    }
+    station.assert_set_restores();
+}
+
+#[test]
+fn kill_9_during_a_burn_reports_the_disc_and_the_set_finishes() {
+    kill_during_a_disc("burning");
+}
+
+#[test]
+fn kill_9_during_a_read_back_reports_the_disc_and_the_set_finishes() {
+    kill_during_a_disc("verifying");
+}
+
+/// A settings file with one field wrong: the daemon says which line and field, and
+/// starts no job (no catalogue, no snapshot, no disc).
+#[test]
+fn a_wrong_setting_starts_no_job() {
+    let station = Station::new(0, &Knobs::default());
+    let good = fs::read_to_string(&station.config).unwrap();
+    let cases: &[(&str, &str, &str)] = &[
+        ("port = ", "port = 70000\n", "port"),
+        ("host = ", "host = \"\"\n", "host"),
+        ("keep_snapshots = ", "keep_snapshots = 0\n", "keep_snapshots"),
+        ("min_free = ", "min_free = \"lots\"\n", "min_free"),
+        ("start = ", "start = \"sometimes\"\n", "start"),
+        ("media = ", "media = [\"floppy\"]\n", "media"),
+        ("device = ", "device = \"sr0\"\n", "device"),
+        ("data_dir = ", "data_dir = \"data\"\n", "data_dir"),
+        ("timeout = ", "timeout = \"soon\"\n", "timeout"),
+    ];
+    for (starts, replacement, field) in cases {
+        let mut text = String::new();
+        let mut line_number = 0;
+        for (n, line) in good.lines().enumerate() {
+            if line.starts_with(starts) {
+                text.push_str(replacement);
+                line_number = n + 1;
+            } else {
+                text.push_str(line);
+                text.push('\n');
+            }
+        }
+        assert!(line_number > 0, "no line {starts} in\n{good}");
+        fs::write(&station.config, &text).unwrap();
+        let child = station
+            .command(false)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_secs(2));
+        // SIGTERM: the daemon waits for the corrected file, and stops when told.
+        let pid = child.id() as i32;
+        // SAFETY: kill(2) on our own child's pid.
+        unsafe { libc::kill(pid, libc::SIGTERM) };
+        let output = wait_limited(child);
+        let log = String::from_utf8_lossy(&output.stderr);
+        assert!(log.contains(field), "{field}: {log}");
+        assert!(
+            log.contains(&format!("line {line_number}")),
+            "{field} (line {line_number}): {log}"
+        );
+        assert!(!station.catalog_path().exists(), "{field}: a job started");
+        assert!(station.snapshots().is_empty(), "{field}");
+        assert!(!station.changer.exists(), "{field}: the drive was used");
+    }
+}
