@@ -30,7 +30,8 @@ struct Station {
 }
 
 impl Station {
-    /// `speed`: the changer's write speed in x (0: unpaced); `knobs`: the sync's settings.
+    /// `speed`: the changer's write and read speed in x (0: unpaced); `knobs`: the sync's
+    /// settings.
     fn new(speed: u32, knobs: &Knobs) -> Station {
         let scene = Scene::new();
         for i in 0..40u64 {
@@ -43,8 +44,9 @@ impl Station {
         let config = scene.path("burnstation.toml");
         let mut text = scene.config_text(knobs);
         text.push_str(&format!(
-            "[burn]\nstart = \"auto\"\nmedia = [\"dvd+r\"]\n\
-             [drive]\ndevice = \"sim-changer:{}?profile=dvd+r&capacity={DISC_BLOCKS}&speed={speed}\"\n",
+            "[schedule]\nretry_after = \"1s\"\nretry_max = \"2s\"\n\
+             [burn]\nstart = \"auto\"\nmedia = [\"dvd+r\"]\n\
+             [drive]\ndevice = \"sim-changer:{}?profile=dvd+r&capacity={DISC_BLOCKS}&speed={speed}&read_speed={speed}\"\n",
             changer.display()
         ));
         fs::write(&config, text).unwrap();
@@ -89,8 +91,8 @@ impl Station {
     }
 
     /// Starts the daemon, waits until the catalogue's job state contains `state`, and
-    /// kills it with SIGKILL. Returns its log.
-    fn kill_during(&self, state: &str) -> String {
+    /// kills it with SIGKILL. Returns its log and the disc that was in the drive.
+    fn kill_during(&self, state: &str) -> (String, Option<PathBuf>) {
         let log = self.scene.path(&format!("killed-in-{state}.log"));
         let mut child = self
             .command(true)
@@ -106,7 +108,14 @@ impl Station {
                     fs::read_to_string(&log).unwrap_or_default()
                 );
             }
-            if self.job().is_some_and(|job| job.contains(state)) {
+            // A burn is cut once the disc holds some of it (before that it is still blank,
+            // and rightly used again).
+            let far_enough = state != "burning"
+                || self
+                    .disc_files()
+                    .last()
+                    .is_some_and(|d| recorded_blocks(d) > 0);
+            if self.job().is_some_and(|job| job.contains(state)) && far_enough {
                 break;
             }
             assert!(
@@ -116,11 +125,10 @@ impl Station {
             );
             std::thread::sleep(Duration::from_millis(20));
         }
-        // Into the step, not at its very start.
-        std::thread::sleep(Duration::from_millis(300));
         child.kill().unwrap();
         child.wait().unwrap();
-        fs::read_to_string(&log).unwrap()
+        let in_drive = self.disc_files().pop();
+        (fs::read_to_string(&log).unwrap(), in_drive)
     }
 
     fn catalog_path(&self) -> PathBuf {
@@ -152,20 +160,22 @@ impl Station {
         names
     }
 
-    /// The changer's disc files that hold a burnt, finalized disc, in order.
-    fn burnt_discs(&self) -> Vec<PathBuf> {
-        let mut discs: Vec<PathBuf> = fs::read_dir(&self.changer)
-            .unwrap()
+    /// The changer's disc files, in order.
+    fn disc_files(&self) -> Vec<PathBuf> {
+        let Ok(entries) = fs::read_dir(&self.changer) else {
+            return Vec::new();
+        };
+        let mut discs: Vec<PathBuf> = entries
             .map(|e| e.unwrap().path())
             .filter(|p| p.extension().is_some_and(|e| e == "img"))
-            .filter(|p| fs::metadata(p).is_ok_and(|m| m.len() > 0))
             .collect();
         discs.sort();
         discs
     }
 
-    /// The set is complete in the catalogue, and its discs restore to the server's tree.
-    fn assert_set_restores(&self) {
+    /// The set is complete in the catalogue, and its discs (but `cut`, a disc that does not
+    /// count) restore to the server's tree.
+    fn assert_set_restores(&self, cut: Option<&Path>) {
         let catalog = Catalog::open(&self.catalog_path()).unwrap();
         let sets = catalog.sets().unwrap();
         assert_eq!(sets.len(), 1, "{sets:?}");
@@ -175,12 +185,11 @@ impl Station {
         let to = self.scene.path("restored");
         let mut restore = Command::new(env!("CARGO_BIN_EXE_burnstation"));
         restore.arg("restore").arg("--to").arg(&to).arg("--from");
-        // Every disc the changer holds: a cut or failed one must not confuse the restore
-        // (the restore picks each disc by its label and checks every file's hash).
+        // Every finalized disc the changer holds, but the one the station said not to count.
         let good: Vec<PathBuf> = self
-            .burnt_discs()
+            .disc_files()
             .into_iter()
-            .filter(|d| finalized(d))
+            .filter(|d| finalized(d) && Some(d.as_path()) != cut)
             .collect();
         assert_eq!(good.len(), 2, "{good:?}");
         restore.args(&good);
@@ -195,11 +204,29 @@ impl Station {
     }
 }
 
-/// Whether the changer's disc at `path` is a finalized disc (its state file says so).
-fn finalized(path: &Path) -> bool {
+/// The state the changer's disc at `path` keeps beside it (what a real disc's lead-in
+/// says), if it has one yet.
+fn disc_state(path: &Path) -> Option<serde_json::Value> {
     let mut state = path.as_os_str().to_owned();
     state.push(".state.json");
-    fs::read_to_string(PathBuf::from(state)).is_ok_and(|s| s.contains("\"finalized\": true"))
+    let text = fs::read_to_string(PathBuf::from(state)).ok()?;
+    serde_json::from_str(&text).ok()
+}
+
+/// Whether the disc at `path` is finalized.
+fn finalized(path: &Path) -> bool {
+    disc_state(path).is_some_and(|s| s["finalized"] == serde_json::Value::Bool(true))
+}
+
+/// Blocks burnt onto the disc at `path`.
+fn recorded_blocks(path: &Path) -> u64 {
+    disc_state(path)
+        .and_then(|s| {
+            s["tracks"]
+                .as_array()
+                .map(|tracks| tracks.iter().filter_map(|t| t["recorded"].as_u64()).sum())
+        })
+        .unwrap_or(0)
 }
 
 /// Waits for `child`, killing it after [`RUN_LIMIT`].
@@ -232,7 +259,7 @@ fn a_full_run_syncs_plans_burns_and_verifies_a_two_disc_set() {
         "{:?}",
         station.job()
     );
-    station.assert_set_restores();
+    station.assert_set_restores(None);
     // Each disc was burnt once, and read back.
     let catalog = Catalog::open(&station.catalog_path()).unwrap();
     let history = catalog.set_history(catalog.sets().unwrap()[0].set).unwrap();
@@ -261,15 +288,54 @@ fn kill_9_during_the_sync_loses_nothing_and_the_sync_is_redone() {
     let log = String::from_utf8_lossy(&output.stderr);
     assert!(log.contains("a sync was interrupted"), "{log}");
     assert_eq!(station.snapshots().len(), 1, "{log}");
-    station.assert_set_restores();
+    station.assert_set_restores(None);
+}
+
+#[test]
+fn a_failed_sync_says_why_keeps_the_last_snapshot_and_the_next_one_recovers() {
+    let station = Station::new(0, &Knobs::default());
+    // The server's folder is gone (moved away by its administrator, say).
+    let away = station.scene.path("away");
+    fs::rename(&station.scene.source, &away).unwrap();
+    let log = station.scene.path("failing.log");
+    let mut child = station
+        .command(true)
+        .stdout(Stdio::null())
+        .stderr(fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while !fs::read_to_string(&log).unwrap().contains("SyncFailed") {
+        assert!(child.try_wait().unwrap().is_none(), "the daemon ended");
+        assert!(
+            start.elapsed() < RUN_LIMIT,
+            "{}",
+            fs::read_to_string(&log).unwrap()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(station.snapshots().is_empty());
+    // Back again: a retry (1 s, then 2 s) makes the snapshot and the set.
+    fs::rename(&away, &station.scene.source).unwrap();
+    let output = wait_limited(child);
+    let text = fs::read_to_string(&log).unwrap();
+    assert!(output.status.success(), "{text}");
+    let failed = text.lines().find(|l| l.contains("SyncFailed")).unwrap();
+    assert!(
+        failed.contains(&station.scene.source.display().to_string()),
+        "{failed}"
+    );
+    assert_eq!(station.snapshots().len(), 1, "{text}");
+    station.assert_set_restores(None);
 }
 
 /// Kills the daemon while the job is in `state` ("burning" or "verifying"), then lets a new
 /// one finish: the cut disc is reported and burnt again, and the set is right.
 fn kill_during_a_disc(state: &str) {
-    // 1x: about three seconds a disc, long enough to be cut.
+    // 1x: about three seconds to write a disc and three to read it, long enough to be cut.
     let station = Station::new(1, &Knobs::default());
-    station.kill_during(state);
+    let (_, cut_disc) = station.kill_during(state);
+    let cut_disc = cut_disc.expect("a disc was being written or read");
     let snapshots = station.snapshots();
     assert_eq!(snapshots.len(), 1);
     let output = station.run_to_completion();
@@ -286,8 +352,9 @@ fn kill_during_a_disc(state: &str) {
         .collect();
     if state == "burning" {
         assert_eq!(cut.len(), 1, "{history:?}");
+        assert!(!finalized(&cut_disc), "the cut disc was finished anyway");
     }
-    station.assert_set_restores();
+    station.assert_set_restores(Some(&cut_disc));
 }
 
 #[test]
@@ -309,7 +376,11 @@ fn a_wrong_setting_starts_no_job() {
     let cases: &[(&str, &str, &str)] = &[
         ("port = ", "port = 70000\n", "port"),
         ("host = ", "host = \"\"\n", "host"),
-        ("keep_snapshots = ", "keep_snapshots = 0\n", "keep_snapshots"),
+        (
+            "keep_snapshots = ",
+            "keep_snapshots = 0\n",
+            "keep_snapshots",
+        ),
         ("min_free = ", "min_free = \"lots\"\n", "min_free"),
         ("start = ", "start = \"sometimes\"\n", "start"),
         ("media = ", "media = [\"floppy\"]\n", "media"),

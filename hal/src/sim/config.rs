@@ -92,6 +92,9 @@ pub struct SimConfig {
     /// The drive's highest write speed in x (1x DVD = 1385 kB/s). 0 = unpaced: writes go to
     /// the medium file as fast as the host sends them.
     pub speed: f64,
+    /// The drive's read speed in x. 0 = unpaced: READs answer as fast as the file reads.
+    /// Paced reads let a test stop the station in the middle of a read-back.
+    pub read_speed: f64,
     /// The drive buffer in bytes (a multiple of 2048, at least 64 KiB).
     pub buffer_bytes: usize,
     /// Which clock paces the drive.
@@ -151,10 +154,11 @@ pub enum SpecError {
     },
 }
 
-const OPTION_NAMES: [&str; 16] = [
+const OPTION_NAMES: [&str; 17] = [
     "profile",
     "capacity",
     "speed",
+    "read_speed",
     "buffer",
     "clock",
     "vendor",
@@ -213,6 +217,7 @@ impl SimConfig {
             profile: Profile::DvdPlusR,
             capacity: None,
             speed: 0.0,
+            read_speed: 0.0,
             buffer_bytes: DEFAULT_BUFFER_BYTES,
             clock: ClockMode::Real,
             identity: DriveIdentity::default(),
@@ -281,6 +286,9 @@ impl SimConfig {
         if self.speed > 0.0 {
             options.push(format!("speed={}", self.speed));
         }
+        if self.read_speed > 0.0 {
+            options.push(format!("read_speed={}", self.read_speed));
+        }
         if self.buffer_bytes != DEFAULT_BUFFER_BYTES {
             options.push(format!("buffer={}", self.buffer_bytes));
         }
@@ -331,6 +339,13 @@ impl SimConfig {
                     .ok()
                     .filter(|s| s.is_finite() && *s >= 0.0 && *s <= 100.0)
                     .ok_or_else(|| bad("speed", value, "a write speed in x from 0 to 100"))?;
+            }
+            "read_speed" => {
+                self.read_speed = value
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|s| s.is_finite() && *s >= 0.0 && *s <= 100.0)
+                    .ok_or_else(|| bad("read_speed", value, "a read speed in x from 0 to 100"))?;
             }
             "buffer" => self.buffer_bytes = parse_buffer(value)?,
             "clock" => {
@@ -505,17 +520,19 @@ mod tests {
     fn rendered_spec_round_trips() {
         let mut config = SimConfig::new("/m/x.img", Profile::DvdRwSequential);
         config.speed = 16.0;
+        config.read_speed = 4.0;
         config.clock = ClockMode::Virtual;
         config.lacks = vec![0x4a, 0x99];
         let spec = config.spec();
         assert_eq!(
             spec,
-            "sim:/m/x.img?profile=dvd-rw&speed=16&clock=virtual&lacks=gesn,0x99"
+            "sim:/m/x.img?profile=dvd-rw&speed=16&read_speed=4&clock=virtual&lacks=gesn,0x99"
         );
         let back = SimConfig::from_spec(&spec).unwrap();
         assert_eq!(back.profile, config.profile);
         assert_eq!(back.lacks, config.lacks);
         assert_eq!(back.speed, config.speed);
+        assert_eq!(back.read_speed, config.read_speed);
     }
 
     #[test]

@@ -164,6 +164,15 @@ impl Core {
         (x * pacing::one_x_bytes_per_sec(family) as f64).round() as u64
     }
 
+    /// How long a READ of `bytes` takes, when reads are paced.
+    pub(crate) fn read_time(&self, bytes: usize) -> Option<Duration> {
+        if self.config.read_speed <= 0.0 {
+            return None;
+        }
+        let rate = self.config.read_speed * pacing::one_x_bytes_per_sec(self.family()) as f64;
+        Some(Duration::from_secs_f64(bytes as f64 / rate))
+    }
+
     /// Write rates on offer, fastest first.
     pub(crate) fn offered_write_rates(&self) -> Vec<u64> {
         pacing::offered_rates(self.max_write_rate())

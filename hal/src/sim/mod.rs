@@ -118,7 +118,15 @@ impl Transport for SimDrive {
                 break Err(TransportError::Timeout { after: timeout });
             }
             match respond::handle(&mut core, cdb, &mut data) {
-                Step::Done(completion) => break Ok(completion),
+                Step::Done(completion) => {
+                    // READ(10) and READ(12) take as long as the disc spinning past the head.
+                    let read = matches!(cdb.first(), Some(0x28 | 0xa8));
+                    if let (true, Some(took)) = (read, core.read_time(completion.transferred)) {
+                        let until = core.clock.now() + took;
+                        core = shared.sleep_until(core, until);
+                    }
+                    break Ok(completion);
+                }
                 Step::Fail(error) => break Err(error),
                 Step::RetryAt(when) => {
                     if when > deadline {

@@ -145,3 +145,36 @@ fn unpaced_writes_go_straight_to_the_medium() {
     let r = host.data_in(&read_buffer_capacity(false, 12), 12);
     assert_eq!(be32(&r[8..12]), be32(&r[4..8]));
 }
+
+#[test]
+fn paced_reads_take_size_over_read_speed_and_unpaced_ones_no_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = config(dir.path(), Profile::DvdPlusR);
+    config.read_speed = 2.0;
+    let mut host = Host::open(config);
+    let blocks = 4 * 512; // 4 MiB
+    write_resending(&mut host, 0, blocks, 16);
+    host.ok(&synchronize_cache(false));
+    let start = host.control.now();
+    for lba in (0..blocks).step_by(32) {
+        host.verify(lba, 32, 1);
+    }
+    let took = (host.control.now() - start).as_secs_f64();
+    let expected = blocks as f64 * 2048.0 / (2.0 * 1_385_000.0);
+    assert!(
+        took > expected * 0.99 && took < expected * 1.01,
+        "{took} s for {expected} s of reading"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut host = Host::open(crate::host::config(dir.path(), Profile::DvdPlusR));
+    write_resending(&mut host, 0, 512, 16);
+    host.ok(&synchronize_cache(false));
+    let start = host.control.now();
+    host.verify(0, 32, 1);
+    assert_eq!(
+        host.control.now(),
+        start,
+        "an unpaced read takes no drive time"
+    );
+}

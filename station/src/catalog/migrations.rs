@@ -19,9 +19,9 @@ pub struct Migration {
 /// Every migration, in order.
 pub const MIGRATIONS: &[Migration] = &[
     Migration {
-    version: 1,
-    description: "snapshots, their file hashes, disc sets, discs, files and parts, burns, verifications",
-    sql: r#"
+        version: 1,
+        description: "snapshots, their file hashes, disc sets, discs, files and parts, burns, verifications",
+        sql: r#"
 CREATE TABLE snapshots (
     id          INTEGER PRIMARY KEY,
     name        TEXT    NOT NULL,

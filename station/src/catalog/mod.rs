@@ -573,7 +573,9 @@ impl Catalog {
     pub fn saved_job(&self) -> Result<Option<String>, CatalogError> {
         Ok(self
             .conn
-            .query_row("SELECT job FROM daemon_job WHERE id = 1", [], |row| row.get(0))
+            .query_row("SELECT job FROM daemon_job WHERE id = 1", [], |row| {
+                row.get(0)
+            })
             .optional()?)
     }
 

@@ -113,7 +113,10 @@ fn terminal_ui() -> ui::Ui {
         spec,
         Box::new(move |_| {
             print!("\x1b[2J");
-            Ok(Box::new(TerminalPanel::new(Box::new(std::io::stdout()), colour)))
+            Ok(Box::new(TerminalPanel::new(
+                Box::new(std::io::stdout()),
+                colour,
+            )))
         }),
     );
     ui::Ui::new(opened, terminal_buttons(), saver_never())

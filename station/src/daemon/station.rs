@@ -181,7 +181,9 @@ impl Station {
                 Job::Idle
             }),
         };
-        let marked = self.catalog.mark_interrupted_burns(Utc::now().timestamp())?;
+        let marked = self
+            .catalog
+            .mark_interrupted_burns(Utc::now().timestamp())?;
         if let (Some(disc), Job::Burning { of, .. } | Job::Verifying { of, .. }) =
             (saved.interrupted_disc(), &saved)
         {
@@ -338,7 +340,12 @@ impl Station {
         }
         self.burn_asked = false;
         self.show(State::Planning);
-        let Some(snapshot) = self.store.list()?.into_iter().find(|s| s.name() == snapshot) else {
+        let Some(snapshot) = self
+            .store
+            .list()?
+            .into_iter()
+            .find(|s| s.name() == snapshot)
+        else {
             return self.fail(Problem {
                 kind: ProblemKind::Internal,
                 what: format!("snapshot {snapshot} is gone from the data partition"),
@@ -349,7 +356,12 @@ impl Station {
         match self.prepare(&snapshot, medium, capacity, None) {
             Ok(prepared) => {
                 let of = prepared.set.discs().len() as u32;
-                tracing::info!(set = prepared.id.0, discs = of, medium = medium.token, "planned");
+                tracing::info!(
+                    set = prepared.id.0,
+                    discs = of,
+                    medium = medium.token,
+                    "planned"
+                );
                 let id = prepared.id.0;
                 self.prepared = Some(prepared);
                 self.enter(self.job.planned(id, of)?)?;
@@ -358,7 +370,10 @@ impl Station {
             Err(_) if self.cancel.is_cancelled() => Ok(Step::Stop(Ended::Cancelled)),
             Err(error) => self.fail(Problem {
                 kind: ProblemKind::Source,
-                what: format!("the snapshot {} cannot be planned: {error}", snapshot.name()),
+                what: format!(
+                    "the snapshot {} cannot be planned: {error}",
+                    snapshot.name()
+                ),
                 action: "press the button to sync and try again; if it happens again, tell \
                          your administrator"
                     .to_string(),
@@ -404,7 +419,10 @@ impl Station {
                         info.profile
                     ))
                 } else {
-                    drive.plan_burn(1, &burn_options).err().map(|e| e.to_string())
+                    drive
+                        .plan_burn(1, &burn_options)
+                        .err()
+                        .map(|e| e.to_string())
                 };
                 match refusal {
                     None => Some(info.profile.to_string()),
@@ -453,7 +471,10 @@ impl Station {
             self.enter(self.job.disc_failed()?)?;
             return Ok(Step::Continue);
         };
-        let medium = drive.media().map(|m| m.profile.to_string()).unwrap_or_default();
+        let medium = drive
+            .media()
+            .map(|m| m.profile.to_string())
+            .unwrap_or_default();
         let burn_id = self.catalog.start_burn(&NewBurn {
             set: prepared.id,
             disc,
@@ -487,7 +508,12 @@ impl Station {
                 PipelineEvent::Verifying { .. } => {
                     // Committed before the first READ, like every other step.
                     saved_verifying = Some(save_job(catalog, &verifying));
-                    bus.state(State::Verifying { disc: Some(disc_of) }, Utc::now());
+                    bus.state(
+                        State::Verifying {
+                            disc: Some(disc_of),
+                        },
+                        Utc::now(),
+                    );
                 }
                 PipelineEvent::ReadBack(r) => bus.progress(Progress {
                     stage: Stage::Verify,
@@ -898,9 +924,7 @@ impl Station {
         let fallback: &'static NominalMedium =
             "dvd+r".parse().expect("dvd+r is in hal's table of media");
         match &self.config.burn.media {
-            MediaChoice::Auto => {
-                in_drive.unwrap_or((fallback, u64::from(fallback.image_blocks)))
-            }
+            MediaChoice::Auto => in_drive.unwrap_or((fallback, u64::from(fallback.image_blocks))),
             MediaChoice::Prefer(list) => match in_drive {
                 Some((nominal, blocks)) if list.iter().any(|m| m.token == nominal.token) => {
                     (nominal, blocks)

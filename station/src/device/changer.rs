@@ -15,7 +15,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use burnstation_hal::scsi::{Completion, DataTransfer, Status};
-use burnstation_hal::{Profile, SimConfig, SimControl, SimDrive, SimError, Transport, TransportError};
+use burnstation_hal::{
+    Profile, SimConfig, SimControl, SimDrive, SimError, Transport, TransportError,
+};
 
 /// START STOP UNIT.
 const START_STOP_UNIT: u8 = 0x1B;
@@ -74,12 +76,14 @@ impl SimChanger {
     fn change_disc(&mut self) -> Result<(), TransportError> {
         let next = self.loaded + 1;
         let path = disc_path(&self.dir, next);
-        self.control.insert_medium(&path, self.profile).map_err(|e| {
-            TransportError::Io(std::io::Error::other(format!(
-                "the software changer could not load {}: {e}",
-                path.display()
-            )))
-        })?;
+        self.control
+            .insert_medium(&path, self.profile)
+            .map_err(|e| {
+                TransportError::Io(std::io::Error::other(format!(
+                    "the software changer could not load {}: {e}",
+                    path.display()
+                )))
+            })?;
         tracing::info!(disc = %path.display(), "software changer: a blank disc went in");
         self.loaded = next;
         Ok(())
@@ -97,7 +101,10 @@ fn newest_disc(dir: &Path) -> Option<u32> {
         .ok()?
         .filter_map(|entry| {
             let name = entry.ok()?.file_name().into_string().ok()?;
-            name.strip_prefix("disc-")?.strip_suffix(".img")?.parse().ok()
+            name.strip_prefix("disc-")?
+                .strip_suffix(".img")?
+                .parse()
+                .ok()
         })
         .max()
 }
