@@ -1,24 +1,190 @@
 //! `cargo xtask demo`: the station's main job on this machine, with no hardware.
 //!
-//! It generates a small sample backup tree (a few services' dumps, repositories and
-//! uploads), burns it onto a software DVD+R paced at 2x so a person can watch the progress,
-//! reads every byte back, and ends by saying where the disc is and how to look inside it with
-//! ordinary tools. Everything lives under `target/demo/`; running it again starts afresh.
+//! The default runs the daemon, `burnstation run`, for real: a generated sample backup tree
+//! (a few services' dumps, repositories and uploads) on a "backup server" that is a private
+//! OpenSSH server on loopback, copied by the real rsync over ssh into a snapshot, planned
+//! onto two small discs, burnt and read back on a software disc changer paced so a person
+//! can watch, with the front panel drawn in the terminal and the keys standing in for its
+//! buttons. `--auto` burns without waiting for a press, so the whole flow runs unattended
+//! and ends with a summary. `--cli` is the one-disc demo of the command line instead.
+//! Everything lives under `target/demo/`; running it again starts afresh.
 
 use std::fs;
-use std::io::Write;
+use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 
 use crate::{cargo, run};
 
 /// How fast the software burner writes: slow enough to watch, quick enough to wait for.
 const DEMO_SPEED: &str = "2";
+/// The demo's discs: 24 MiB each, so the sample tree needs more than one.
+const DEMO_DISC_BLOCKS: u32 = 12_288;
+/// The daemon demo's write speed (x) and read speed.
+const DAEMON_SPEED: &str = "4";
+const DAEMON_READ_SPEED: &str = "16";
 
-/// Runs the demo.
-pub fn demo(root: &Path) -> Result<()> {
+/// Arguments of `cargo xtask demo`.
+#[derive(Debug, clap::Args)]
+pub struct DemoArgs {
+    /// Press the buttons by itself: burn every disc without waiting, end with a summary.
+    #[arg(long)]
+    pub auto: bool,
+    /// The command line's demo instead: one disc, `burnstation burn` and `verify`.
+    #[arg(long, conflicts_with = "auto")]
+    pub cli: bool,
+}
+
+/// The daemon's demo.
+pub fn demo_daemon(root: &Path, args: &DemoArgs) -> Result<()> {
+    cargo(
+        root,
+        &[
+            "build",
+            "--package",
+            "burnstation",
+            "--package",
+            "burnstation-tests",
+            "--bin",
+            "burnstation",
+            "--bin",
+            "demo-server",
+        ],
+    )?;
+    let exe = root.join("target/debug/burnstation");
+    let dir = root.join("target/demo");
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let tree = dir.join("server/backup");
+
+    step("generating a sample backup tree on the \"backup server\"");
+    let bytes = sample_tree(&tree)?;
+    println!("    {} ({} MB)", tree.display(), bytes / 1_000_000);
+
+    step("starting the backup server: a private OpenSSH server on 127.0.0.1");
+    let mut server = Command::new(root.join("target/debug/demo-server"))
+        .arg(dir.join("server/sshd"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .context("cannot start the demo's ssh server")?;
+    let mut line = String::new();
+    BufReader::new(server.stdout.take().expect("stdout is piped")).read_line(&mut line)?;
+    let facts: serde_json::Value = serde_json::from_str(&line).with_context(|| {
+        "the demo's ssh server did not start (is openssh-server installed? `cargo xtask \
+         demo` installs it with apt when it runs as root)"
+    })?;
+    let port = facts["port"].as_u64().unwrap_or(0);
+    println!("    listening on 127.0.0.1:{port}");
+
+    let config = dir.join("burnstation.toml");
+    let changer = dir.join("discs");
+    let settings = format!(
+        "[station]\nname = \"demo-box\"\ndata_dir = {data:?}\n\
+         [source]\nhost = \"127.0.0.1\"\nport = {port}\nuser = {user}\npath = {tree:?}\n\
+         key = {key}\nhost_key = {host_key}\ntimeout = \"1m\"\n\
+         [burn]\nstart = \"{start}\"\nmedia = [\"dvd+r\"]\n\
+         [drive]\ndevice = \"sim-changer:{changer}?profile=dvd+r&capacity={DEMO_DISC_BLOCKS}&speed={DAEMON_SPEED}&read_speed={DAEMON_READ_SPEED}\"\n\
+         [retention]\nmin_free = \"64MiB\"\n",
+        data = dir.join("data").display().to_string(),
+        user = facts["user"],
+        tree = tree.display().to_string(),
+        key = facts["client_key"],
+        host_key = facts["host_key"],
+        start = if args.auto { "auto" } else { "ask" },
+        changer = changer.display(),
+    );
+    fs::write(&config, settings).with_context(|| format!("cannot write {}", config.display()))?;
+    println!("    the station's settings: {}", config.display());
+
+    let log = dir.join("station.log");
+    step("running the station: burnstation run (its log: target/demo/station.log)");
+    if !args.auto {
+        println!(
+            "    Keys stand in for the buttons: Enter = select (burn when asked, done), n/p = \
+             next/previous, m = menu. The station asks before burning each disc."
+        );
+    }
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    let mut station = Command::new(&exe);
+    station
+        .arg("run")
+        .arg("--config")
+        .arg(&config)
+        .args(["--display", "terminal", "--until", "set-complete"])
+        .args(["--buttons", if args.auto { "none" } else { "keyboard" }])
+        .stderr(fs::File::create(&log)?);
+    let status = station.status().context("cannot start burnstation run")?;
+    // Closing its stdin stops the server.
+    drop(server.stdin.take());
+    let _ = server.wait();
+    print!("\x1b[2J\x1b[H");
+    if !status.success() {
+        bail!(
+            "burnstation run failed ({status}); its log is {}",
+            log.display()
+        );
+    }
+
+    step("the set is complete: what the catalogue says");
+    let catalog = dir.join("data/catalog.db");
+    run(
+        Command::new(&exe)
+            .args(["catalog", "--catalog"])
+            .arg(&catalog)
+            .arg("sets"),
+        "burnstation catalog sets",
+    )?;
+    let mut discs: Vec<PathBuf> = fs::read_dir(&changer)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "img") && finalized(p))
+        .collect();
+    discs.sort();
+    step("restoring the backup tree from the discs, as an administrator would");
+    let restored = dir.join("restored");
+    run(
+        Command::new(&exe)
+            .arg("restore")
+            .arg("--to")
+            .arg(&restored)
+            .arg("--from")
+            .args(&discs),
+        "burnstation restore",
+    )?;
+    let same = run(
+        Command::new("diff").arg("-r").arg(&tree).arg(&restored),
+        "diff -r",
+    );
+    step("summary");
+    println!("    synced {} MB over ssh into a snapshot", bytes / 1_000_000);
+    println!("    burnt and verified {} discs:", discs.len());
+    for disc in &discs {
+        println!("      {}", disc.display());
+    }
+    match same {
+        Ok(()) => println!("    restored from the discs: identical to the server's tree"),
+        Err(e) => bail!("the restored tree differs from the server's: {e}"),
+    }
+    println!(
+        "    each disc file is a disc image: `burnstation ls DISC`, `xorriso -indev DISC -ls /`"
+    );
+    Ok(())
+}
+
+/// Whether the software disc at `path` was finalized (its state file says so).
+fn finalized(path: &Path) -> bool {
+    let mut state = path.as_os_str().to_owned();
+    state.push(".state.json");
+    fs::read_to_string(PathBuf::from(state))
+        .ok()
+        .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
+        .is_some_and(|s| s["finalized"] == serde_json::Value::Bool(true))
+}
+
+/// The command line's demo: one disc.
+pub fn demo_cli(root: &Path) -> Result<()> {
     cargo(root, &["build", "--package", "burnstation"])?;
     let exe = root.join("target/debug/burnstation");
     let dir = root.join("target/demo");

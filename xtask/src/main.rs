@@ -37,7 +37,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Task {
     /// Run the station's main job against a simulated drive, with no hardware.
-    Demo,
+    Demo(demo::DemoArgs),
     /// Install what the tests need, then run fmt, clippy and every test.
     Test(TestArgs),
     /// Run a benchmark side by side with the reference tools (no name: list them).
@@ -103,7 +103,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let root = workspace_root();
     let result = match cli.task {
-        Task::Demo => demo(&root),
+        Task::Demo(args) => demo(&root, &args),
         Task::Test(args) => test(&root, &args),
         Task::Bench { name } => bench(&root, name.as_deref()),
         Task::Vendor => buildroot::vendor(&root),
@@ -134,9 +134,14 @@ pub(crate) fn workspace_root() -> PathBuf {
         .to_path_buf()
 }
 
-fn demo(root: &Path) -> Result<()> {
+fn demo(root: &Path, args: &demo::DemoArgs) -> Result<()> {
     packages::ensure(packages::BUILD)?;
-    demo::demo(root)
+    if args.cli {
+        demo::demo_cli(root)
+    } else {
+        packages::ensure(packages::DEMO)?;
+        demo::demo_daemon(root, args)
+    }
 }
 
 /// One step of `cargo xtask test` and how it ended.

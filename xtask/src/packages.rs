@@ -17,6 +17,9 @@ pub const BUILD: &[&str] = &[
     "libusb-1.0-0-dev",
 ];
 
+/// What the daemon's demo needs beyond the build: the real rsync over ssh to a local sshd.
+pub const DEMO: &[&str] = &["rsync", "openssh-server", "openssh-client"];
+
 /// What the tests need beyond the build: the independent ISO readers every image is checked
 /// against, the emulated burner (tgt + QEMU) of the system tests, and the OpenSSH server and
 /// rsync the sync tests copy from.
