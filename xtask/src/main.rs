@@ -20,6 +20,7 @@ mod buildroot_check;
 mod demo;
 mod packages;
 
+use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::{Duration, Instant};
@@ -193,6 +194,25 @@ fn test(root: &Path, args: &TestArgs) -> Result<()> {
         "cargo test",
         cargo_cmd(root, &["test", "--workspace", "--no-fail-fast"]),
     );
+
+    // The demo is what a newcomer runs first: it must keep working end to end. Its frames
+    // go to a file (the log says where), not into CI's output.
+    let demo_log = root.join("target/demo-auto.log");
+    match (std::env::current_exe(), fs::File::create(&demo_log)) {
+        (Ok(xtask), Ok(log)) => {
+            let mut demo = Command::new(xtask);
+            demo.args(["demo", "--auto"]).current_dir(root).stdout(log);
+            step("cargo xtask demo --auto", demo);
+        }
+        (Err(e), _) | (_, Err(e)) => {
+            eprintln!("cannot run the demo: {e}");
+            steps.push(Step {
+                name: "cargo xtask demo --auto".to_string(),
+                passed: false,
+                took: Duration::ZERO,
+            });
+        }
+    }
 
     eprintln!("\n==> cargo fuzz");
     let start = Instant::now();

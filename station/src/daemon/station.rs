@@ -647,6 +647,11 @@ impl Station {
             .set_history(SetId(set))
             .map(|h| h.summary.label)
             .unwrap_or_else(|_| format!("set {set}"));
+        if !matches!(self.shown, Some(State::SetComplete { .. })) {
+            // The daemon's own peak (rsync and ssh are processes of their own), for the
+            // memory benchmark and for anyone watching a small board.
+            tracing::info!(set, peak_rss_kib = ?peak_rss_kib(), "set complete");
+        }
         self.show(State::SetComplete { label, discs: of });
         if self.until == Some(Until::SetComplete) {
             return Ok(Step::Stop(Ended::Reached(Until::SetComplete)));
@@ -1092,6 +1097,13 @@ impl Station {
         }
         Ok(())
     }
+}
+
+/// This process's peak resident memory so far (`VmHWM`).
+fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
 }
 
 /// Commits `job` to the catalogue.
