@@ -158,7 +158,10 @@ pub fn demo_daemon(root: &Path, args: &DemoArgs) -> Result<()> {
         "diff -r",
     );
     step("summary");
-    println!("    synced {} MB over ssh into a snapshot", bytes / 1_000_000);
+    println!(
+        "    synced {} MB over ssh into a snapshot",
+        bytes / 1_000_000
+    );
     println!("    burnt and verified {} discs:", discs.len());
     for disc in &discs {
         println!("      {}", disc.display());

@@ -174,8 +174,10 @@ impl RawTerminal {
             return None;
         }
         // SAFETY: `termios` is plain integers, so zeroes are a valid value for tcgetattr
-        // to overwrite; fd 0 is this process's stdin, which stays open.
+        // to overwrite.
         let mut saved: libc::termios = unsafe { std::mem::zeroed() };
+        // SAFETY: fd 0 is this process's stdin, which stays open, and `saved` is a valid,
+        // writable termios.
         if unsafe { libc::tcgetattr(0, &mut saved) } != 0 {
             return None;
         }
