@@ -50,7 +50,10 @@ pub use mmc::{MediaFamily, Profile};
 #[cfg(target_os = "linux")]
 pub use recovery::open_local;
 pub use recovery::{Recovering, UsbPort};
-pub use ring::{DEFAULT_RING_BYTES, MAX_RING_BYTES, MIN_RING_BYTES, RingReader, RingWriter, ring};
+pub use ring::{
+    DEFAULT_RING_BYTES, MAX_RING_BYTES, MIN_RING_BYTES, RingReader, RingWriter, STATION_RING_BYTES,
+    ring,
+};
 pub use scsi::{CommandError, Sense, SenseClass, SenseKey, Transport, TransportError};
 #[cfg(target_os = "linux")]
 pub use scsi::{OpenError, SgDevice};

@@ -18,6 +18,13 @@ use std::time::{Duration, Instant};
 /// The default ring size: about 1.5 s of DVD 16x, or 7 s of BD 1x.
 pub const DEFAULT_RING_BYTES: usize = 32 * 1024 * 1024;
 
+/// The ring the station's daemon burns with: 8 MiB, about 0.4 s of DVD 16x or 1.8 s of BD
+/// 1x, four times the drive's own buffer. The daemon's whole budget is 64 MiB for a full DVD
+/// of 100 000 files, and the drive thread runs at a raised priority while it writes (see
+/// `docs/performance.md`), so the ring only has to cover the producer's stutters (a slow
+/// file on an SD card), not the drive thread's waits for a CPU.
+pub const STATION_RING_BYTES: usize = 8 * 1024 * 1024;
+
 /// The largest ring a burn may ask for: 7 s of BD 8x, 12 s of DVD 16x. The station's whole
 /// budget is a few times the default; a larger ring buys nothing a drive notices and, on a
 /// small board, costs the memory everything else needs (or fails to allocate at all).

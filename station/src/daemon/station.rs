@@ -12,7 +12,9 @@ use std::time::{Duration, Instant};
 
 use burnstation_hal::drive::NotReady;
 use burnstation_hal::mmc::capacity::NominalMedium;
-use burnstation_hal::{BurnEvent, BurnOptions, Cancel, DiscStatus, DriveError, SpeedRequest};
+use burnstation_hal::{
+    BurnEvent, BurnOptions, Cancel, DiscStatus, DriveError, STATION_RING_BYTES, SpeedRequest,
+};
 use burnstation_images::plan::{DiscSet, PlanOptions, SetHashes, Snapshot as PlanSnapshot};
 use chrono::{DateTime, Utc};
 use tokio_util::sync::CancellationToken;
@@ -464,6 +466,7 @@ impl Station {
         let disc_of = DiscOf { number: disc, of };
         let options = PipelineOptions {
             burn: self.burn_options(),
+            ring_bytes: STATION_RING_BYTES,
             ..PipelineOptions::default()
         };
         // Held here for the burn, and given back below whatever happens.
