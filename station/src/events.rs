@@ -303,6 +303,9 @@ pub struct EventBus {
 struct Shared {
     sender: broadcast::Sender<Event>,
     current: CurrentState,
+    /// The running stage's latest progress, cleared by each state change: what
+    /// `burnstation status` shows besides the state.
+    progress: Mutex<Option<Progress>>,
 }
 
 /// The latest state, for readers that join late or fall behind. Readers hold this and not
@@ -335,6 +338,7 @@ impl EventBus {
             shared: Arc::new(Shared {
                 sender,
                 current: Arc::new(Mutex::new(None)),
+                progress: Mutex::new(None),
             }),
         }
     }
@@ -342,10 +346,17 @@ impl EventBus {
     /// Sends `event` to every reader, without waiting for any, and logs it.
     pub fn publish(&self, event: Event) {
         log(&event);
-        if let Event::State(change) = &event {
-            // Updated before sending: a reader that subscribes in between sees the new state
-            // twice, never an old one.
-            *lock(&self.shared.current) = Some(change.clone());
+        match &event {
+            Event::State(change) => {
+                // Updated before sending: a reader that subscribes in between sees the new
+                // state twice, never an old one.
+                *lock(&self.shared.current) = Some(change.clone());
+                *lock_progress(&self.shared.progress) = None;
+            }
+            Event::Progress(progress) => {
+                *lock_progress(&self.shared.progress) = Some(progress.clone());
+            }
+            _ => {}
         }
         // An error only means nobody is listening, which is fine.
         let _ = self.shared.sender.send(event);
@@ -379,6 +390,11 @@ impl EventBus {
         lock(&self.shared.current).clone()
     }
 
+    /// The running stage's latest progress, if it reported any since the last state change.
+    pub fn current_progress(&self) -> Option<Progress> {
+        lock_progress(&self.shared.progress).clone()
+    }
+
     /// A new reader. Its first event is the current state (if there is one yet).
     pub fn subscribe(&self) -> Subscription {
         let receiver = self.shared.sender.subscribe();
@@ -389,6 +405,15 @@ impl EventBus {
             pending,
         }
     }
+}
+
+fn lock_progress(
+    progress: &Mutex<Option<Progress>>,
+) -> std::sync::MutexGuard<'_, Option<Progress>> {
+    // As for the state: a panic cannot leave a half-written Option behind.
+    progress
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// The log's view of the stream: every event but progress, at its level.
@@ -434,6 +459,18 @@ impl Subscription {
         }
         let received = self.receiver.recv().await;
         self.take(received)
+    }
+
+    /// The state this reader started from (the first event it would read), taken out of its
+    /// queue: for a reader that shows the state in its own way before the stream.
+    pub fn take_current(&mut self) -> Option<StateChange> {
+        match self.pending.front() {
+            Some(Event::State(_)) => match self.pending.pop_front() {
+                Some(Event::State(change)) => Some(change),
+                _ => None,
+            },
+            _ => None,
+        }
     }
 
     /// The next event if there is one, without waiting (a display loop between frames).
@@ -616,5 +653,18 @@ mod tests {
         let thread = std::thread::spawn(move || reader.blocking_recv());
         bus.problem(problem());
         assert_eq!(thread.join().unwrap(), Some(Event::Problem(problem())));
+    }
+
+    #[test]
+    fn the_latest_progress_is_kept_until_the_state_changes() {
+        let bus = EventBus::new();
+        assert_eq!(bus.current_progress(), None);
+        bus.state(State::Syncing, at(1));
+        bus.progress(sync_progress(1));
+        bus.notice(NoticeLevel::Info, "a line");
+        bus.progress(sync_progress(2));
+        assert_eq!(bus.current_progress(), Some(sync_progress(2)));
+        bus.state(State::Planning, at(2));
+        assert_eq!(bus.current_progress(), None);
     }
 }

@@ -20,6 +20,7 @@ pub mod pipeline;
 pub mod restore;
 pub mod schedule;
 pub mod snapshots;
+pub mod status;
 pub mod sync;
 pub mod ui;
 pub mod verify;

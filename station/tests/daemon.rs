@@ -115,7 +115,11 @@ impl Station {
                     .disc_files()
                     .last()
                     .is_some_and(|d| recorded_blocks(d) > 0);
-            if self.job().is_some_and(|job| job.contains(state)) && far_enough {
+            // The running daemon says the same over its status socket.
+            if self.job().is_some_and(|job| job.contains(state))
+                && far_enough
+                && self.status_state().as_deref() == Some(state)
+            {
                 break;
             }
             assert!(
@@ -133,6 +137,29 @@ impl Station {
 
     fn catalog_path(&self) -> PathBuf {
         self.scene.data.join("catalog.db")
+    }
+
+    /// `burnstation status` with these settings and `args`, as an administrator runs it.
+    fn status(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_burnstation"));
+        command
+            .arg("status")
+            .arg("--config")
+            .arg(&self.config)
+            .args(args);
+        command
+    }
+
+    /// The state's name `burnstation status --json` reports, `None` when it gets no answer.
+    fn status_state(&self) -> Option<String> {
+        let output = self.status(&["--json"]).output().unwrap();
+        if !output.status.success() {
+            return None;
+        }
+        let text = String::from_utf8(output.stdout).unwrap();
+        let first: serde_json::Value = serde_json::from_str(text.lines().next()?).unwrap();
+        assert_eq!(first["event"], "state", "{text}");
+        first["state"]["name"].as_str().map(str::to_string)
     }
 
     /// The job state the daemon last committed.
@@ -248,8 +275,51 @@ fn wait_limited(mut child: Child) -> Output {
 
 #[test]
 fn a_full_run_syncs_plans_burns_and_verifies_a_two_disc_set() {
-    let station = Station::new(0, &Knobs::default());
-    let output = station.run_to_completion();
+    // The sync slow enough that `status --follow` joins before it ends: about 6 MiB at
+    // 2 MiB/s.
+    let station = Station::new(
+        0,
+        &Knobs {
+            bandwidth_limit: 2048,
+            ..Knobs::default()
+        },
+    );
+    let daemon = station
+        .command(true)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let socket = station.scene.data.join("burnstation.sock");
+    let start = Instant::now();
+    while !socket.exists() {
+        assert!(
+            start.elapsed() < RUN_LIMIT,
+            "the daemon never opened {socket:?}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let follower = station
+        .status(&["--follow", "--json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // A second daemon on the same data directory is refused, and touches nothing.
+    let second = station.command(true).output().unwrap();
+    assert_eq!(second.status.code(), Some(2), "{second:?}");
+    assert!(
+        String::from_utf8_lossy(&second.stderr).contains("another station daemon is running"),
+        "{}",
+        String::from_utf8_lossy(&second.stderr)
+    );
+    let output = wait_limited(daemon);
+    assert!(
+        output.status.success(),
+        "the daemon failed ({}):\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
     let log = String::from_utf8_lossy(&output.stderr);
     assert_eq!(station.snapshots().len(), 1, "{log}");
     assert!(
@@ -268,6 +338,41 @@ fn a_full_run_syncs_plans_burns_and_verifies_a_two_disc_set() {
         assert_eq!(disc.burns[0].result, "done", "{disc:?}");
         assert_eq!(disc.verifications.len(), 1, "{disc:?}");
         assert_eq!(disc.verifications[0].result, "passed", "{disc:?}");
+    }
+    // The follower saw the job from the sync to the complete set, in order, and its stream
+    // ended with the daemon.
+    let followed = wait_limited(follower);
+    assert!(followed.status.success(), "{followed:?}");
+    let states: Vec<String> = String::from_utf8(followed.stdout)
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str::<serde_json::Value>(line).unwrap())
+        .filter(|event| event["event"] == "state")
+        .map(|event| {
+            let state = &event["state"];
+            match state["disc"]["number"].as_u64() {
+                Some(n) => format!("{} {n}", state["name"].as_str().unwrap()),
+                None => state["name"].as_str().unwrap().to_string(),
+            }
+        })
+        .collect();
+    let expected = [
+        "syncing",
+        "planning",
+        "burning 1",
+        "verifying 1",
+        "disc_done 1",
+        "burning 2",
+        "verifying 2",
+        "disc_done 2",
+        "set_complete",
+    ];
+    let mut seen = states.iter();
+    for state in expected {
+        assert!(
+            seen.any(|s| s == state),
+            "{state} missing or out of order in {states:?}"
+        );
     }
 }
 
@@ -402,13 +507,34 @@ fn a_wrong_setting_starts_no_job() {
         }
         assert!(line_number > 0, "no line {starts} in\n{good}");
         fs::write(&station.config, &text).unwrap();
+        // The settings cannot say where the data directory is, so the socket is given.
+        let socket = station.scene.path("bad-settings.sock");
         let child = station
             .command(false)
+            .arg("--socket")
+            .arg(&socket)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        std::thread::sleep(Duration::from_secs(2));
+        let start = Instant::now();
+        while !socket.exists() {
+            assert!(start.elapsed() < RUN_LIMIT, "{field}: no status socket");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        // Asked, the daemon says what is wrong with the file.
+        let status = station
+            .status(&[])
+            .arg("--socket")
+            .arg(&socket)
+            .output()
+            .unwrap();
+        let said = String::from_utf8_lossy(&status.stdout);
+        assert!(status.status.success(), "{field}: {status:?}");
+        assert!(
+            said.contains("the settings file is wrong") && said.contains(field),
+            "{field}: {said}"
+        );
         // SIGTERM: the daemon waits for the corrected file, and stops when told.
         let pid = child.id() as i32;
         // SAFETY: kill(2) on our own child's pid.

@@ -16,6 +16,7 @@ pub mod plan;
 pub mod progress;
 pub mod restore;
 pub mod run;
+pub mod status;
 pub mod sync;
 pub mod verify;
 
@@ -83,6 +84,8 @@ pub enum Command {
     Sync(sync::SyncArgs),
     /// Run the station as the service: sync on the schedule, plan, burn and verify disc sets.
     Run(run::RunArgs),
+    /// Ask the running station daemon what it is doing (--follow to keep watching).
+    Status(status::StatusArgs),
 }
 
 impl Command {
@@ -103,6 +106,7 @@ impl Command {
             Command::Catalog(args) => done(catalog::run(args)),
             Command::Sync(args) => done(sync::run(args)),
             Command::Run(args) => done(run::run(args)),
+            Command::Status(args) => done(status::run(args)),
         }
     }
 }

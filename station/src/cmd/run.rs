@@ -30,6 +30,10 @@ pub struct RunArgs {
     /// The drive, instead of the settings' `[drive] device` (also `sim-changer:DIR?...`).
     #[arg(long, value_name = "SPEC")]
     pub drive: Option<String>,
+    /// Where `burnstation status` asks this daemon (default: `burnstation.sock` in the data
+    /// directory).
+    #[arg(long, value_name = "PATH")]
+    pub socket: Option<PathBuf>,
     /// Exit 0 when this happens (for tests and the demo): `set-complete`.
     #[arg(long, value_name = "WHEN", value_parser = parse_until)]
     pub until: Option<Until>,
@@ -92,6 +96,7 @@ pub fn run(args: RunArgs) -> Result<()> {
             config: args.config,
             drive: args.drive,
             until: args.until,
+            socket: args.socket,
         },
         bus,
         requests,

@@ -32,7 +32,8 @@ use burnstation_hal::Cancel;
 use chrono::Utc;
 
 use crate::config::Config;
-use crate::events::{EventBus, Problem, ProblemKind, State};
+use crate::events::{EventBus, NoticeLevel, Problem, ProblemKind, State};
+use crate::status::{SOCKET_FILE, StatusError, StatusServer};
 use crate::ui::Request;
 
 /// The catalogue's file in the data directory.
@@ -54,6 +55,22 @@ pub struct DaemonOptions {
     pub drive: Option<String>,
     /// Return when this happens instead of running until cancelled.
     pub until: Option<Until>,
+    /// Where `burnstation status` finds the daemon, instead of [`socket_path`]'s.
+    pub socket: Option<PathBuf>,
+}
+
+/// The status socket of a daemon started with the settings file `config`: in its data
+/// directory, or in the default one when the file cannot be read (a daemon with a wrong
+/// settings file still answers, to say what is wrong).
+pub fn socket_path(config: &Result<Config, crate::config::ConfigError>) -> PathBuf {
+    let data_dir = match config {
+        Ok(config) => config.data_dir().to_path_buf(),
+        Err(_) => crate::config::StationConfig::default()
+            .data_dir
+            .path()
+            .to_path_buf(),
+    };
+    data_dir.join(SOCKET_FILE)
 }
 
 /// How the daemon stopped.
@@ -91,7 +108,37 @@ pub fn run(
     cancel: Cancel,
 ) -> Result<Ended, DaemonError> {
     bus.state(State::Starting, Utc::now());
-    let config = match Config::load(&options.config) {
+    let config = Config::load(&options.config);
+    let socket = options
+        .socket
+        .clone()
+        .unwrap_or_else(|| socket_path(&config));
+    if let Ok(config) = &config {
+        // The socket lives there; a failure is reported by `Station::open` below.
+        let _ = std::fs::create_dir_all(config.data_dir());
+    }
+    // Kept until the daemon returns.
+    let _status = match StatusServer::start(&socket, &bus) {
+        Ok(server) => Some(server),
+        Err(error @ StatusError::InUse { .. }) => {
+            let problem = Problem {
+                kind: ProblemKind::Busy,
+                what: error.to_string(),
+                action: "run only one station per data directory".to_string(),
+            };
+            bus.state(State::Stopped { problem }, Utc::now());
+            return Err(DaemonError::Other(error.to_string()));
+        }
+        // Burning matters more than being asked about it.
+        Err(error) => {
+            bus.notice(
+                NoticeLevel::Warning,
+                format!("`burnstation status` cannot reach this daemon: {error}"),
+            );
+            None
+        }
+    };
+    let config = match config {
         Ok(config) => config,
         // A wrong settings file starts no job: the problem stays on the display and in
         // `burnstation status` until the volunteer fixes the file and the box restarts.
