@@ -33,6 +33,7 @@ pub mod discovery;
 pub mod display;
 pub mod drive;
 pub mod mmc;
+pub mod priority;
 pub mod recovery;
 pub mod ring;
 pub mod scsi;

@@ -23,6 +23,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use burnstation_hal::priority::{DRIVE_NICE, raise_this_thread};
 use burnstation_hal::{
     BurnError, BurnEvent, BurnOptions, BurnPlan, BurnReport, Cancel, DEFAULT_RING_BYTES, Drive,
     MAX_RING_BYTES, MIN_RING_BYTES, ReadBackOptions, ReadProgress, RingWriter, Transport, ring,
@@ -73,6 +74,9 @@ pub struct PipelineOptions {
     /// Burn an image file that holds no ISO 9660 filesystem (refused otherwise: it is
     /// almost always the wrong file, and the disc would hold nothing a reader can list).
     pub allow_non_iso: bool,
+    /// The nice value the drive thread runs at while it writes (`None`: as it is). See
+    /// `burnstation_hal::priority` for why.
+    pub drive_nice: Option<i32>,
     /// Read the disc back after burning.
     pub verify: bool,
     /// How to read it back.
@@ -87,6 +91,7 @@ impl Default for PipelineOptions {
             volume_time: 0,
             ring_bytes: DEFAULT_RING_BYTES,
             allow_non_iso: false,
+            drive_nice: Some(DRIVE_NICE),
             verify: true,
             read_back: ReadBackOptions::default(),
         }
@@ -110,6 +115,9 @@ pub enum PipelineEvent {
     },
     /// The burn's own events.
     Burn(BurnEvent),
+    /// Worth telling the person, but no warning about the image (the drive thread could not
+    /// get its priority, say).
+    Note(String),
     /// Read-back began.
     Verifying {
         /// Bytes to read.
@@ -580,12 +588,24 @@ impl<T: Transport> Run<'_, T> {
                 }
             });
             let events = &mut *self.events;
+            // Held for the writing only: reading back has no buffer to keep full.
+            let priority = match self.options.drive_nice {
+                Some(nice) => match raise_this_thread(nice) {
+                    Ok(raised) => Some(raised),
+                    Err(e) => {
+                        events(PipelineEvent::Note(e.to_string()));
+                        None
+                    }
+                },
+                None => None,
+            };
             let burn = self.drive.burn(
                 plan,
                 &mut reader,
                 &mut |e| events(PipelineEvent::Burn(e)),
                 self.cancel,
             );
+            drop(priority);
             // Unblocks a producer still writing into a ring nobody drains.
             drop(reader);
             let produced = producer

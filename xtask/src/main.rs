@@ -90,8 +90,13 @@ const BENCHES: &[Bench] = &[
     },
     Bench {
         name: "burn",
-        about: "burn + verify on SimDrive vs xorriso; 16x pacing under CPU load; memory (~15 min)",
+        about: "burn + verify on SimDrive vs xorriso; 16x pacing under CPU load; memory (~20 min)",
         run: bench_burn::run,
+    },
+    Bench {
+        name: "burn-paced",
+        about: "the burn's 16x pacing under CPU load alone, with and without the drive thread's priority (~8 min)",
+        run: bench_burn::run_paced,
     },
     Bench {
         name: "plan",

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::{Result, bail};
 use burnstation::pipeline::{self, PipelineOptions, Source};
+use burnstation_hal::priority::DRIVE_NICE;
 use burnstation_hal::{
     BurnOptions, DEFAULT_RING_BYTES, MAX_RING_BYTES, MIN_RING_BYTES, SpeedRequest,
 };
@@ -53,6 +54,12 @@ pub struct BurnArgs {
     /// this: it is almost always the wrong file).
     #[arg(long)]
     pub non_iso: bool,
+    /// The nice value (-20 to 19) of the thread feeding the drive while it writes, so a
+    /// busy CPU does not let the drive's buffer run empty; 0 leaves it at the normal
+    /// priority. Raising it needs root or CAP_SYS_NICE (or RLIMIT_NICE).
+    #[arg(long, value_name = "NICE", default_value_t = DRIVE_NICE, allow_hyphen_values = true,
+          value_parser = clap::value_parser!(i32).range(-20..=19))]
+    pub drive_nice: i32,
 }
 
 /// `--buffer`: whole MiB within what a burn may use, checked here so that a huge or
@@ -97,6 +104,7 @@ pub fn run(args: BurnArgs) -> Result<Verdict> {
         volume_time: args.volume_time.unwrap_or_else(unix_now),
         ring_bytes: args.buffer << 20,
         allow_non_iso: args.non_iso,
+        drive_nice: Some(args.drive_nice),
         verify: !args.no_verify,
         ..PipelineOptions::default()
     };

@@ -72,6 +72,7 @@ impl Progress {
         match event {
             PipelineEvent::Scanning => self.line("reading the tree".to_string()),
             PipelineEvent::Warning(warning) => self.line(format!("warning: {warning}")),
+            PipelineEvent::Note(note) => self.line(format!("note: {note}")),
             PipelineEvent::Planned { plan, files } => {
                 let what = if files > 0 {
                     format!("{files} files, ")

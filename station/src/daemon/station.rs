@@ -505,6 +505,7 @@ impl Station {
                     buffer_fill: p.host_buffer.map(|b| b.fraction() as f32),
                 }),
                 PipelineEvent::Burn(BurnEvent::Note(note)) => bus.notice(NoticeLevel::Info, note),
+                PipelineEvent::Note(note) => bus.notice(NoticeLevel::Warning, note),
                 PipelineEvent::Warning(warning) => {
                     bus.notice(NoticeLevel::Warning, warning.to_string())
                 }
