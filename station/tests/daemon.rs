@@ -33,6 +33,12 @@ impl Station {
     /// `speed`: the changer's write and read speed in x (0: unpaced); `knobs`: the sync's
     /// settings.
     fn new(speed: u32, knobs: &Knobs) -> Station {
+        Station::with_drive_options(speed, knobs, "")
+    }
+
+    /// As [`Station::new`], with more of SimDrive's options for the changer's drive
+    /// (`&remove_at=LBA`, ...).
+    fn with_drive_options(speed: u32, knobs: &Knobs, options: &str) -> Station {
         let scene = Scene::new();
         for i in 0..40u64 {
             let path = scene.source.join(format!("svc{}/file{i:02}.bin", i % 3));
@@ -46,7 +52,7 @@ impl Station {
         text.push_str(&format!(
             "[schedule]\nretry_after = \"1s\"\nretry_max = \"2s\"\n\
              [burn]\nstart = \"auto\"\nmedia = [\"dvd+r\"]\n\
-             [drive]\ndevice = \"sim-changer:{}?profile=dvd+r&capacity={DISC_BLOCKS}&speed={speed}&read_speed={speed}\"\n",
+             [drive]\ndevice = \"sim-changer:{}?profile=dvd+r&capacity={DISC_BLOCKS}&speed={speed}&read_speed={speed}{options}\"\n",
             changer.display()
         ));
         fs::write(&config, text).unwrap();
@@ -470,6 +476,34 @@ fn kill_9_during_a_burn_reports_the_disc_and_the_set_finishes() {
 #[test]
 fn kill_9_during_a_read_back_reports_the_disc_and_the_set_finishes() {
     kill_during_a_disc("verifying");
+}
+
+/// The disc is pulled out of the drive in the middle of its burn (SimDrive's `remove_at`):
+/// the daemon says so, counts the burn as failed, and burns the disc again on the next blank
+/// one; the set is right.
+#[test]
+fn a_disc_pulled_out_mid_burn_is_reported_and_burnt_again() {
+    let station = Station::with_drive_options(0, &Knobs::default(), "&remove_at=600");
+    let output = station.run_to_completion();
+    let log = String::from_utf8_lossy(&output.stderr);
+    let catalog = Catalog::open(&station.catalog_path()).unwrap();
+    let history = catalog.set_history(catalog.sets().unwrap()[0].set).unwrap();
+    let results: Vec<&str> = history.discs[0]
+        .burns
+        .iter()
+        .map(|b| b.result.as_str())
+        .collect();
+    assert_eq!(results.len(), 2, "{history:?}\n{log}");
+    assert_ne!(results[0], "done", "{history:?}");
+    assert_eq!(results[1], "done", "{history:?}");
+    assert!(log.contains("disc 1 of 2"), "{log}");
+    // The pulled disc, disc 1 again, disc 2, and the blank one put in after the last eject:
+    // the pulled one is neither finalized nor needed.
+    let discs = station.disc_files();
+    assert_eq!(discs.len(), 4, "{discs:?}");
+    assert!(!finalized(&discs[0]) && recorded_blocks(&discs[0]) > 0);
+    assert_eq!(recorded_blocks(&discs[3]), 0);
+    station.assert_set_restores(None);
 }
 
 /// A settings file with one field wrong: the daemon says which line and field, and

@@ -417,7 +417,7 @@ fn paced(
     let loader_cores =
         (loaded_to.1? - loaded_from.1) / loaded_to.0.duration_since(loaded_from.0).as_secs_f64();
 
-    let stream = run.need_line_holding("INFO burnstation_hal::sim: SimDrive burnt a stream")?;
+    let stream = run.need_line_holding("SimDrive burnt a stream")?;
     let field = |line: &str, name: &str| -> Result<f64> {
         let key = format!("{name}=");
         line.split_whitespace()
@@ -427,7 +427,7 @@ fn paced(
             .with_context(|| format!("{name} in {line:?}"))
     };
     let text = stream_text(&stream.text);
-    let closed = run.need_line_holding("INFO burnstation_hal::sim: SimDrive closed")?;
+    let closed = run.need_line_holding("SimDrive closed")?;
     let writing = run.need_line("writing...")?;
     let flushing = run.need_line("flushing the drive's cache...")?;
     let verifying = run.need_line("verifying...")?;

@@ -107,6 +107,11 @@ pub fn demo_daemon(root: &Path, args: &DemoArgs) -> Result<()> {
              next/previous, m = menu. The station asks before burning each disc."
         );
     }
+    println!(
+        "    In another terminal, `{} status --follow --config {}` shows what it is doing.",
+        exe.display(),
+        config.display()
+    );
     std::thread::sleep(std::time::Duration::from_secs(2));
     let mut station = Command::new(&exe);
     station
