@@ -268,6 +268,9 @@ fn a_fresh_card_boots_grows_its_data_makes_the_box_key_and_runs_the_station_unit
     let scenario = format!(
         "{BOOT_STEPS}\n\
          step station systemctl show --property=User,Group,Type,NotifyAccess,Restart,WatchdogUSec,RuntimeDirectory,ExecStart burnstation.service\n\
+         step status sh -c 'for i in $(seq 100); do burnstation status --config /boot/burnstation.toml --json && exit 0; sleep 0.2; done; exit 1'\n\
+         systemctl restart burnstation.service\n\
+         step status-again sh -c 'for i in $(seq 100); do burnstation status --config /boot/burnstation.toml && exit 0; sleep 0.2; done; exit 1'\n\
          step station-log journalctl --boot --output=cat --unit=burnstation.service\n\
          systemctl stop burnstation.service # its restarts would remove /run/burnstation under the probe\n\
          step probe sh -c 'systemctl start systest-probe.service; cat /run/systest-probe.out'\n\
@@ -339,6 +342,19 @@ fn a_fresh_card_boots_grows_its_data_makes_the_box_key_and_runs_the_station_unit
         value(station, "ExecStart").is_some_and(|exec| exec
             .contains("argv[]=/usr/bin/burnstation run --config /boot/burnstation.toml ")),
         "{run}"
+    );
+    // The running service answers `burnstation status` on its socket in /data, before and
+    // after a restart (a box with no network waits for its clock, or for the server).
+    let status = step(&steps, "status", &run);
+    let first = status.stdout.lines().next().unwrap_or_default();
+    assert!(
+        first.starts_with("{\"event\":\"state\""),
+        "`burnstation status --json` as root in the guest:\n{run}"
+    );
+    let again = step(&steps, "status-again", &run);
+    assert!(
+        again.stdout.contains("(since "),
+        "`burnstation status` after `systemctl restart`:\n{run}"
     );
     let log = &step(&steps, "station-log", &run).stdout;
     assert!(
