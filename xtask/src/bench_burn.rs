@@ -37,7 +37,7 @@ use crate::bench_util::{
 const REPEATS: usize = 3;
 /// A full DVD: 100 000 files, 11 of them 256 MiB, the rest 1–24 KiB (4.2 GB of data, a
 /// 4.4 GB image; a DVD+R holds 4.70 GB).
-const DVD_TREE: MixedTree = MixedTree {
+pub(crate) const DVD_TREE: MixedTree = MixedTree {
     large_files: 11,
     large_file_bytes: 256 << 20,
     small_files: 100_000 - 11,
@@ -65,18 +65,18 @@ const PACED_RUNS: &[(&str, &[&str])] = &[
 
 /// One unpaced burn and verify, by either tool.
 #[derive(Debug, Clone, Copy)]
-struct Unpaced {
+pub(crate) struct Unpaced {
     /// Bytes of the image (ours: the verified blocks; xorriso: its image file).
-    image_bytes: u64,
+    pub(crate) image_bytes: u64,
     /// From the start to the closed disc: scan, layout, write, flush, close.
-    burn_seconds: f64,
+    pub(crate) burn_seconds: f64,
     /// Of which before the first WRITE (ours only).
-    prepare_seconds: Option<f64>,
+    pub(crate) prepare_seconds: Option<f64>,
     /// Reading it back and checking it.
-    verify_seconds: f64,
-    burn_cpu_seconds: f64,
-    verify_cpu_seconds: f64,
-    peak_rss_kib: u64,
+    pub(crate) verify_seconds: f64,
+    pub(crate) burn_cpu_seconds: f64,
+    pub(crate) verify_cpu_seconds: f64,
+    pub(crate) peak_rss_kib: u64,
 }
 
 /// What SimDrive said about the paced stream, and what the host saw.
@@ -200,7 +200,7 @@ fn fresh_disc(scratch: &Path, options: &str) -> Result<(PathBuf, String)> {
     Ok((disc, spec))
 }
 
-fn remove_disc(disc: &Path) -> Result<()> {
+pub(crate) fn remove_disc(disc: &Path) -> Result<()> {
     let mut state = disc.as_os_str().to_owned();
     state.push(".state.json");
     for path in [disc.to_path_buf(), PathBuf::from(state)] {
@@ -214,7 +214,13 @@ fn remove_disc(disc: &Path) -> Result<()> {
 }
 
 /// `burnstation burn TREE --device SPEC [extra]`, with SimDrive's log lines on stderr.
-fn burn(ours: &Path, tree: &Path, spec: &str, extra: &[&str], scratch: &Path) -> Result<ChildRun> {
+pub(crate) fn burn(
+    ours: &Path,
+    tree: &Path,
+    spec: &str,
+    extra: &[&str],
+    scratch: &Path,
+) -> Result<ChildRun> {
     let mut args: Vec<OsString> = vec![
         ours.into(),
         "burn".into(),
@@ -234,7 +240,7 @@ fn burn(ours: &Path, tree: &Path, spec: &str, extra: &[&str], scratch: &Path) ->
 }
 
 /// Blocks the verify report says it read back, in bytes.
-fn verified_bytes(run: &ChildRun) -> Result<u64> {
+pub(crate) fn verified_bytes(run: &ChildRun) -> Result<u64> {
     let line = run
         .stdout
         .lines()
@@ -272,7 +278,7 @@ fn ours_unpaced(ours: &Path, tree: &Path, scratch: &Path) -> Result<Unpaced> {
 /// every file and of the session (`-md5 on`), without forcing the file to disk every 16 MiB
 /// (`-stdio_sync off`, as SimDrive does not either); then `-check_media` reads every block
 /// back and checks the session's MD5.
-fn xorriso_unpaced(tree: &Path, scratch: &Path) -> Result<Unpaced> {
+pub(crate) fn xorriso_unpaced(tree: &Path, scratch: &Path) -> Result<Unpaced> {
     let image = scratch.join("xorriso.iso");
     remove_disc(&image)?;
     let mut outdev = OsString::from("stdio:");

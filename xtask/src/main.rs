@@ -12,6 +12,7 @@
 //! exactly what to install otherwise (see `packages`).
 
 mod bench_burn;
+mod bench_daemon;
 mod bench_image;
 mod bench_plan;
 mod bench_util;
@@ -102,6 +103,11 @@ const BENCHES: &[Bench] = &[
         name: "plan",
         about: "planning a 1 000 000-entry snapshot onto DVD+R and BD-R sets: time and memory",
         run: bench_plan::run,
+    },
+    Bench {
+        name: "daemon",
+        about: "burnstation run through sync, plan, burn, verify of a full DVD: peak RSS vs xorriso",
+        run: bench_daemon::run,
     },
 ];
 

@@ -83,7 +83,7 @@ impl Layout {
         for &kid in &d.iso_children {
             let node = &self.nodes[kid as usize];
             let attrs = self.attributes(kid);
-            let name = RecordName::Named(&node.iso_name);
+            let name = RecordName::Named(self.iso_name(kid));
             match &node.kind {
                 NodeKind::Directory { dir: child } => {
                     let c = &self.dirs[*child as usize];
@@ -95,15 +95,15 @@ impl Layout {
                             flags: FLAG_DIRECTORY,
                             name,
                         },
-                        &susp::record_items(&attrs, Some(&node.name), None),
+                        &susp::record_items(&attrs, Some(self.name(kid)), None),
                     );
                 }
                 kind => {
                     let target = match kind {
-                        NodeKind::Symlink { target } => Some(&target[..]),
+                        NodeKind::Symlink { target } => Some(self.target(*target)),
                         _ => None,
                     };
-                    let items = susp::record_items(&attrs, Some(&node.name), target);
+                    let items = susp::record_items(&attrs, Some(self.name(kid)), target);
                     let extents = self.node_extents(kid);
                     let last = extents.len() - 1;
                     for (index, (lba, length)) in extents.into_iter().enumerate() {
@@ -154,7 +154,7 @@ impl Layout {
         );
         for &kid in &d.joliet_children {
             let node = &self.nodes[kid as usize];
-            let name = names::ucs2_be(&node.joliet_name);
+            let name = names::ucs2_be(self.joliet_name(kid));
             if let NodeKind::Directory { dir: child } = node.kind {
                 let c = &self.dirs[child as usize];
                 out.record(
@@ -201,12 +201,12 @@ impl Layout {
             let parent = &self.dirs[self.dir_of(node.parent) as usize];
             let (name, lba, parent_number) = if joliet {
                 (
-                    names::ucs2_be(&node.joliet_name),
+                    names::ucs2_be(self.joliet_name(d.node)),
                     d.joliet_lba,
                     parent.joliet_number,
                 )
             } else {
-                (node.iso_name.to_vec(), d.iso_lba, parent.iso_number)
+                (self.iso_name(d.node).to_vec(), d.iso_lba, parent.iso_number)
             };
             let name = if dir == 0 { vec![0] } else { name };
             records::put_path_record(&mut out, &name, lba as u32, parent_number, big);
@@ -258,13 +258,13 @@ impl Layout {
         order
             .iter()
             .map(|&dir| {
-                let node = &self.nodes[self.dirs[dir as usize].node as usize];
+                let node = self.dirs[dir as usize].node;
                 let len = if dir == 0 {
                     1
                 } else if joliet {
-                    node.joliet_name.len() * 2
+                    self.joliet_name(node).len() * 2
                 } else {
-                    node.iso_name.len()
+                    self.iso_name(node).len()
                 };
                 records::path_record_len(len) as u32
             })

@@ -200,10 +200,9 @@ impl<'a> DataFileRef<'a> {
     /// Its names (paths from the image root): the first, then any hard links.
     pub fn names(&self) -> impl Iterator<Item = Vec<u8>> + 'a {
         let layout = self.layout;
-        layout.data[self.data as usize]
-            .names
-            .iter()
-            .map(move |&node| layout.node_path(node))
+        layout
+            .data_names(self.data)
+            .map(move |node| layout.node_path(node))
     }
 
     /// Where its bytes come from.
@@ -216,17 +215,39 @@ impl<'a> DataFileRef<'a> {
     }
 }
 
-#[derive(Debug, Clone)]
-pub(crate) enum NodeKind {
-    Directory { dir: u32 },
-    File { data: u32 },
-    Symlink { target: Box<[u8]> },
+/// Where a name is in one of the layout's arenas ([`Layout::bytes`], [`Layout::units`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Span {
+    pub at: u32,
+    pub len: u32,
 }
 
+impl Span {
+    fn range(self) -> std::ops::Range<usize> {
+        self.at as usize..self.at as usize + self.len as usize
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum NodeKind {
+    Directory {
+        dir: u32,
+    },
+    File {
+        data: u32,
+    },
+    /// The target, in [`Layout::bytes`].
+    Symlink {
+        target: Span,
+    },
+}
+
+/// One entry of the image, in fixed size: its names are spans of the layout's arenas, not
+/// allocations of their own (three per entry were most of a 100 000-file layout).
 #[derive(Debug, Clone)]
 pub(crate) struct Node {
-    // Boxed slices, not vectors: 8 bytes less each, and no spare capacity, times 100 000.
-    pub name: Box<[u8]>,
+    /// The Rock Ridge name (the name as given), in [`Layout::bytes`].
+    pub name: Span,
     pub parent: u32,
     pub kind: NodeKind,
     pub mode: u32,
@@ -235,8 +256,10 @@ pub(crate) struct Node {
     pub mtime: UnixSeconds,
     pub serial: u32,
     pub nlink: u32,
-    pub iso_name: Box<[u8]>,
-    pub joliet_name: Box<[u16]>,
+    /// The ISO 9660 identifier, in [`Layout::bytes`].
+    pub iso_name: Span,
+    /// The Joliet name (UCS-2), in [`Layout::units`].
+    pub joliet_name: Span,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -257,17 +280,22 @@ pub(crate) struct Directory {
     pub joliet_number: u16,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Copy)]
 pub(crate) enum DataSource {
     Source,
-    Generated(usize),
+    Generated(u32),
     Manifest,
 }
 
+/// No further names: the file is not hard-linked.
+pub(crate) const NO_LINKS: u32 = u32::MAX;
+
 #[derive(Debug, Clone)]
 pub(crate) struct DataFile {
-    /// Every name of this file (node indices); the first one is where it is read from.
-    pub names: Vec<u32>,
+    /// The first name of this file (a node index): where it is read from.
+    pub first: u32,
+    /// Its further names (hard links), an index into [`Layout::links`], or [`NO_LINKS`].
+    pub links: u32,
     pub size: u64,
     pub lba: u64,
     pub source: DataSource,
@@ -284,6 +312,12 @@ pub(crate) struct DirectoryBytes {
 #[derive(Debug, Clone)]
 pub struct Layout {
     pub(crate) nodes: Vec<Node>,
+    /// Every Rock Ridge name, ISO identifier and symlink target, back to back.
+    pub(crate) bytes: Vec<u8>,
+    /// Every Joliet name, back to back.
+    pub(crate) units: Vec<u16>,
+    /// The further names of each hard-linked data file ([`DataFile::links`]).
+    pub(crate) links: Vec<Vec<u32>>,
     pub(crate) dirs: Vec<Directory>,
     pub(crate) data: Vec<DataFile>,
     pub(crate) generated: Vec<GeneratedFile>,
@@ -339,6 +373,9 @@ impl Layout {
     pub fn plan(entries: Vec<SourceEntry>, options: &ImageOptions) -> Result<Layout, LayoutError> {
         let mut layout = Layout {
             nodes: Vec::with_capacity(entries.len() + 2 + options.extra_files.len()),
+            bytes: Vec::new(),
+            units: Vec::new(),
+            links: Vec::new(),
             dirs: Vec::new(),
             data: Vec::new(),
             generated: options.extra_files.clone(),
@@ -362,6 +399,8 @@ impl Layout {
         layout.assign_names();
         layout.order_directories()?;
         layout.place(options)?;
+        layout.bytes.shrink_to_fit();
+        layout.units.shrink_to_fit();
         layout.warnings = warnings::of_layout(&layout);
         Ok(layout)
     }
@@ -389,7 +428,7 @@ impl Layout {
         };
         self.dirs.push(Directory::default());
         self.nodes.push(Node {
-            name: Box::default(),
+            name: Span::default(),
             parent: 0,
             kind: NodeKind::Directory { dir: 0 },
             mode: S_IFDIR | root_mode,
@@ -398,8 +437,8 @@ impl Layout {
             mtime: root_mtime,
             serial: 1,
             nlink: 2,
-            iso_name: Box::default(),
-            joliet_name: Box::default(),
+            iso_name: Span::default(),
+            joliet_name: Span::default(),
         });
         // Directory path -> node, for finding parents; hard-link identity -> data file.
         let mut dir_by_path: HashMap<Vec<u8>, u32> = HashMap::new();
@@ -445,13 +484,14 @@ impl Layout {
                     let linked = (nlink > 1).then(|| data_by_inode.get(&(dev, ino)).copied());
                     let data = match linked.flatten() {
                         Some(data) => {
-                            self.data[data as usize].names.push(index);
+                            self.add_link(data, index);
                             data
                         }
                         None => {
                             let data = self.data.len() as u32;
                             self.data.push(DataFile {
-                                names: vec![index],
+                                first: index,
+                                links: NO_LINKS,
                                 size,
                                 lba: 0,
                                 source: DataSource::Source,
@@ -472,15 +512,16 @@ impl Layout {
                 }
                 EntryKind::Symlink { target } => (
                     NodeKind::Symlink {
-                        target: target.into_boxed_slice(),
+                        target: self.push_bytes(&target),
                     },
                     S_IFLNK,
                 ),
             };
             let parent_dir = self.dir_of(parent);
             children[parent_dir as usize].push(index);
+            let name = self.push_bytes(name);
             self.nodes.push(Node {
-                name: name.into(),
+                name,
                 parent,
                 kind,
                 mode: type_bits | (entry.mode & 0o7777),
@@ -489,16 +530,14 @@ impl Layout {
                 mtime: entry.mtime.seconds,
                 serial: 0,
                 nlink: 1,
-                iso_name: Box::default(),
-                joliet_name: Box::default(),
+                iso_name: Span::default(),
+                joliet_name: Span::default(),
             });
             previous = Some(entry.path);
         }
         // Generated files and the manifest live at the root.
-        let root_names: std::collections::HashSet<Vec<u8>> = children[0]
-            .iter()
-            .map(|&n| self.nodes[n as usize].name.to_vec())
-            .collect();
+        let root_names: std::collections::HashSet<Vec<u8>> =
+            children[0].iter().map(|&n| self.name(n).to_vec()).collect();
         let generated: Vec<(Vec<u8>, u32, UnixSeconds, DataSource, u64)> = self
             .generated
             .iter()
@@ -508,7 +547,7 @@ impl Layout {
                     g.name.clone().into_bytes(),
                     g.mode,
                     g.mtime,
-                    DataSource::Generated(i),
+                    DataSource::Generated(i as u32),
                     g.contents.len() as u64,
                 )
             })
@@ -549,14 +588,14 @@ impl Layout {
             let node = &self.nodes[index];
             match node.kind {
                 NodeKind::File { data } => {
-                    let first = self.data[data as usize].names[0] as usize;
+                    let first = self.data[data as usize].first as usize;
                     if first == index {
                         serial += 1;
                         self.nodes[index].serial = serial;
                     } else {
                         self.nodes[index].serial = self.nodes[first].serial;
                     }
-                    self.nodes[index].nlink = self.data[data as usize].names.len() as u32;
+                    self.nodes[index].nlink = self.name_count(data);
                 }
                 _ if index == 0 => {}
                 _ => {
@@ -580,14 +619,16 @@ impl Layout {
         let index = self.nodes.len() as u32;
         let data = self.data.len() as u32;
         self.data.push(DataFile {
-            names: vec![index],
+            first: index,
+            links: NO_LINKS,
             size,
             lba: 0,
             source,
         });
         children[0].push(index);
+        let name = self.push_bytes(&name);
         self.nodes.push(Node {
-            name: name.into_boxed_slice(),
+            name,
             parent: 0,
             kind: NodeKind::File { data },
             mode: S_IFREG | (mode & 0o7777),
@@ -596,9 +637,77 @@ impl Layout {
             mtime,
             serial: 0,
             nlink: 1,
-            iso_name: Box::default(),
-            joliet_name: Box::default(),
+            iso_name: Span::default(),
+            joliet_name: Span::default(),
         });
+    }
+
+    /// Appends `bytes` to the byte arena.
+    fn push_bytes(&mut self, bytes: &[u8]) -> Span {
+        let span = Span {
+            at: u32::try_from(self.bytes.len()).expect("a layout holds under 4 GiB of names"),
+            len: bytes.len() as u32,
+        };
+        self.bytes.extend_from_slice(bytes);
+        span
+    }
+
+    /// Appends `units` to the Joliet arena.
+    fn push_units(&mut self, units: &[u16]) -> Span {
+        let span = Span {
+            at: u32::try_from(self.units.len()).expect("a layout holds under 4 GiB of names"),
+            len: units.len() as u32,
+        };
+        self.units.extend_from_slice(units);
+        span
+    }
+
+    /// Gives data file `data` the further name `node`.
+    fn add_link(&mut self, data: u32, node: u32) {
+        let file = &mut self.data[data as usize];
+        if file.links == NO_LINKS {
+            file.links = self.links.len() as u32;
+            self.links.push(Vec::new());
+        }
+        self.links[file.links as usize].push(node);
+    }
+
+    /// The Rock Ridge name of `node` (empty for the root).
+    pub(crate) fn name(&self, node: u32) -> &[u8] {
+        &self.bytes[self.nodes[node as usize].name.range()]
+    }
+
+    /// The ISO 9660 identifier of `node`.
+    pub(crate) fn iso_name(&self, node: u32) -> &[u8] {
+        &self.bytes[self.nodes[node as usize].iso_name.range()]
+    }
+
+    /// The Joliet name of `node`, UCS-2 units.
+    pub(crate) fn joliet_name(&self, node: u32) -> &[u16] {
+        &self.units[self.nodes[node as usize].joliet_name.range()]
+    }
+
+    /// A symlink's target.
+    pub(crate) fn target(&self, target: Span) -> &[u8] {
+        &self.bytes[target.range()]
+    }
+
+    /// Every name of data file `data` (node indices), the first one first.
+    pub(crate) fn data_names(&self, data: u32) -> impl Iterator<Item = u32> + '_ {
+        let file = &self.data[data as usize];
+        let more: &[u32] = match file.links {
+            NO_LINKS => &[],
+            links => &self.links[links as usize],
+        };
+        std::iter::once(file.first).chain(more.iter().copied())
+    }
+
+    /// How many names data file `data` has.
+    pub(crate) fn name_count(&self, data: u32) -> u32 {
+        match self.data[data as usize].links {
+            NO_LINKS => 1,
+            links => 1 + self.links[links as usize].len() as u32,
+        }
     }
 
     pub(crate) fn dir_of(&self, node: u32) -> u32 {
@@ -616,14 +725,10 @@ impl Layout {
     fn assign_names(&mut self) {
         for dir in 0..self.dirs.len() {
             let mut kids = std::mem::take(&mut self.dirs[dir].iso_children);
-            kids.sort_unstable_by(|&a, &b| {
-                self.nodes[a as usize]
-                    .name
-                    .cmp(&self.nodes[b as usize].name)
-            });
+            kids.sort_unstable_by(|&a, &b| self.name(a).cmp(self.name(b)));
             let input: Vec<(&[u8], bool)> = kids
                 .iter()
-                .map(|&k| (&self.nodes[k as usize].name[..], self.is_dir(k)))
+                .map(|&k| (self.name(k), self.is_dir(k)))
                 .collect();
             let iso = names::iso_names(&input);
             let joliet_input: Vec<(&[u8], bool)> = kids
@@ -636,23 +741,17 @@ impl Layout {
             let mut joliet_kids = Vec::with_capacity(joliet.len());
             let mut joliet = joliet.into_iter();
             for (&kid, iso_name) in kids.iter().zip(iso) {
-                let node = &mut self.nodes[kid as usize];
-                node.iso_name = iso_name.into_boxed_slice();
-                if !matches!(node.kind, NodeKind::Symlink { .. }) {
-                    node.joliet_name = joliet.next().unwrap_or_default().into_boxed_slice();
+                let iso_name = self.push_bytes(&iso_name);
+                self.nodes[kid as usize].iso_name = iso_name;
+                if !matches!(self.nodes[kid as usize].kind, NodeKind::Symlink { .. }) {
+                    let units = joliet.next().unwrap_or_default();
+                    let joliet_name = self.push_units(&units);
+                    self.nodes[kid as usize].joliet_name = joliet_name;
                     joliet_kids.push(kid);
                 }
             }
-            kids.sort_unstable_by(|&a, &b| {
-                self.nodes[a as usize]
-                    .iso_name
-                    .cmp(&self.nodes[b as usize].iso_name)
-            });
-            joliet_kids.sort_unstable_by(|&a, &b| {
-                self.nodes[a as usize]
-                    .joliet_name
-                    .cmp(&self.nodes[b as usize].joliet_name)
-            });
+            kids.sort_unstable_by(|&a, &b| self.iso_name(a).cmp(self.iso_name(b)));
+            joliet_kids.sort_unstable_by(|&a, &b| self.joliet_name(a).cmp(self.joliet_name(b)));
             self.dirs[dir].iso_children = kids;
             self.dirs[dir].joliet_children = joliet_kids;
         }
@@ -747,7 +846,7 @@ impl Layout {
         for &dir in &self.iso_dir_order {
             for &kid in &self.dirs[dir as usize].iso_children {
                 if let NodeKind::File { data } = self.nodes[kid as usize].kind {
-                    let first = self.data[data as usize].names[0];
+                    let first = self.data[data as usize].first;
                     if first == kid && Some(data) != self.manifest {
                         order.push(data);
                     }
@@ -795,7 +894,7 @@ impl Layout {
                 .data
                 .iter()
                 .find(|f| f.lba + blocks_for(f.size) > capacity)
-                .map(|f| lossy(&self.node_path(f.names[0])))
+                .map(|f| lossy(&self.node_path(f.first)))
                 .unwrap_or_else(|| "the padding at the end of the image".to_string());
             return Err(LayoutError::TooLarge {
                 needed: self.total_blocks,
@@ -829,7 +928,7 @@ impl Layout {
             if !path.is_empty() {
                 path.push(b'/');
             }
-            path.extend_from_slice(&self.nodes[*part as usize].name);
+            path.extend_from_slice(self.name(*part));
         }
         path
     }
@@ -844,7 +943,7 @@ impl Layout {
             node = *self.dirs[dir as usize]
                 .iso_children
                 .iter()
-                .find(|&&kid| *self.nodes[kid as usize].name == *component)?;
+                .find(|&&kid| self.name(kid) == component)?;
         }
         Some(node)
     }
@@ -889,11 +988,11 @@ impl Layout {
         };
         let iso_path_records = child_dirs(&d.iso_children)
             .iter()
-            .map(|&k| records::path_record_len(self.nodes[k as usize].iso_name.len()) as u64)
+            .map(|&k| records::path_record_len(self.iso_name(k).len()) as u64)
             .sum();
         let joliet_path_records = child_dirs(&d.joliet_children)
             .iter()
-            .map(|&k| records::path_record_len(self.nodes[k as usize].joliet_name.len() * 2) as u64)
+            .map(|&k| records::path_record_len(self.joliet_name(k).len() * 2) as u64)
             .sum();
         Some(DirectoryCost {
             blocks: blocks_for(d.iso_bytes) + d.ce_blocks + blocks_for(d.joliet_bytes),

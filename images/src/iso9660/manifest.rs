@@ -154,11 +154,7 @@ pub(crate) fn listed_files(layout: &Layout) -> Vec<u32> {
     let mut stack: Vec<u32> = vec![0];
     while let Some(dir) = stack.pop() {
         let mut kids = layout.dirs[dir as usize].iso_children.clone();
-        kids.sort_unstable_by(|&a, &b| {
-            layout.nodes[a as usize]
-                .name
-                .cmp(&layout.nodes[b as usize].name)
-        });
+        kids.sort_unstable_by(|&a, &b| layout.name(a).cmp(layout.name(b)));
         // Files of this directory, then its subdirectories in order (pushed reversed).
         let mut subdirs = Vec::new();
         for kid in kids {

@@ -97,14 +97,14 @@ impl ImageDigest {
     /// Every file name on the disc with its size and SHA-256 (each name of a hard-linked file,
     /// generated files and the manifest included), in the layout's data order.
     pub fn files(&self) -> impl Iterator<Item = FileDigest> + '_ {
-        self.layout
-            .data
-            .iter()
+        let layout = &self.layout;
+        (0..layout.data.len() as u32)
             .zip(&self.file_hashes)
-            .flat_map(move |(file, sha256)| {
-                file.names.iter().map(move |&name| FileDigest {
-                    path: self.layout.node_path(name),
-                    size: file.size,
+            .flat_map(move |(data, sha256)| {
+                let size = layout.data[data as usize].size;
+                layout.data_names(data).map(move |name| FileDigest {
+                    path: layout.node_path(name),
+                    size,
                     sha256: *sha256,
                 })
             })
@@ -475,7 +475,7 @@ impl ImageStream {
         let layout = Arc::clone(&self.layout);
         let file = &layout.data[index];
         let contents = match file.source {
-            DataSource::Generated(g) => layout.generated[g].contents.clone(),
+            DataSource::Generated(g) => layout.generated[g as usize].contents.clone(),
             DataSource::Manifest => {
                 self.merge_source_hashes()?;
                 return Ok(Current::Manifest {
@@ -488,7 +488,7 @@ impl ImageStream {
                 });
             }
             DataSource::Source => {
-                let rel = layout.node_path(file.names[0]);
+                let rel = layout.node_path(file.first);
                 let shown = || String::from_utf8_lossy(&rel).into_owned();
                 let opened =
                     self.source
@@ -501,7 +501,7 @@ impl ImageStream {
                 // a silently wrong copy.
                 if opened
                     .mtime_seconds()
-                    .is_some_and(|mtime| mtime != layout.nodes[file.names[0] as usize].mtime)
+                    .is_some_and(|mtime| mtime != layout.nodes[file.first as usize].mtime)
                 {
                     return Err(StreamError::Changed {
                         path: shown(),
@@ -523,8 +523,7 @@ impl ImageStream {
     }
 
     fn path_of(&self, data: usize) -> String {
-        String::from_utf8_lossy(&self.layout.node_path(self.layout.data[data].names[0]))
-            .into_owned()
+        String::from_utf8_lossy(&self.layout.node_path(self.layout.data[data].first)).into_owned()
     }
 
     /// Produces up to `buf.len()` bytes (0 only at the end of the image), and says which
