@@ -14,6 +14,7 @@ pub mod device;
 pub mod events;
 pub mod hashing;
 pub mod logging;
+pub mod memory;
 pub mod notify;
 pub mod panel;
 pub mod pipeline;

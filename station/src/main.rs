@@ -66,6 +66,7 @@ impl Exit {
 }
 
 fn main() -> ExitCode {
+    burnstation::memory::tune_allocator();
     let cli = Cli::parse();
     init_logging(&cli.command, cli.verbose);
     let exit = match cli.command.run() {

@@ -559,6 +559,13 @@ impl Catalog {
         Ok(())
     }
 
+    /// Frees what SQLite caches for this connection (its page cache), after a large write
+    /// such as recording a set: the daemon burns next, within a small memory budget.
+    pub fn release_memory(&self) -> Result<(), CatalogError> {
+        self.conn.execute_batch("PRAGMA shrink_memory;")?;
+        Ok(())
+    }
+
     /// Records the daemon's job state (its JSON): committed before the daemon acts on it.
     pub fn save_job(&mut self, job: &str, now: i64) -> Result<(), CatalogError> {
         self.conn.execute(

@@ -1078,6 +1078,10 @@ impl Station {
                 .catalog
                 .record_set(snapshot_id, &set, &hashes, Utc::now().timestamp())?,
         };
+        // The scan, the packing and the catalogue's writes freed much more than the set
+        // keeps: give it back before the burn lays a disc out.
+        self.catalog.release_memory()?;
+        crate::memory::give_back_freed();
         Ok(PreparedSet { id, set, hashes })
     }
 
