@@ -232,8 +232,7 @@ fn serve(stream: UnixStream, bus: &EventBus, stop: &AtomicBool) -> io::Result<()
     stream.set_nonblocking(false)?;
     stream.set_read_timeout(Some(REQUEST_TIMEOUT))?;
     stream.set_write_timeout(Some(WRITE_TIMEOUT))?;
-    let mut line = String::new();
-    BufReader::new(&stream).take_line(&mut line)?;
+    let line = read_request(&stream)?;
     let mut out = &stream;
     let Some(query) = Query::parse(&line) else {
         return Err(io::Error::new(
@@ -266,19 +265,12 @@ fn serve(stream: UnixStream, bus: &EventBus, stop: &AtomicBool) -> io::Result<()
     }
 }
 
-/// Reading one request line, with a bound on its length.
-trait TakeLine {
-    fn take_line(&mut self, line: &mut String) -> io::Result<()>;
-}
-
-impl<R: BufRead> TakeLine for R {
-    fn take_line(&mut self, line: &mut String) -> io::Result<()> {
-        // A request is a word: 64 bytes is plenty, and a client cannot make the daemon
-        // buffer more.
-        let mut limited = io::Read::take(self, 64);
-        limited.read_line(line)?;
-        Ok(())
-    }
+/// The client's request line. A request is a word: 64 bytes is plenty, and a client cannot
+/// make the daemon buffer more.
+fn read_request(stream: &UnixStream) -> io::Result<String> {
+    let mut line = String::new();
+    BufReader::new(io::Read::take(stream, 64)).read_line(&mut line)?;
+    Ok(line)
 }
 
 /// A connection to the daemon's socket, yielding its events.
@@ -413,9 +405,6 @@ pub fn describe_state(state: &State, now: DateTime<Utc>) -> String {
             label.as_deref().unwrap_or("checked")
         ),
         State::Stopped { problem } => format!("stopped: {problem}"),
-        // A state added to the daemon after this command was built.
-        #[allow(unreachable_patterns)]
-        other => format!("{other:?}"),
     }
 }
 
