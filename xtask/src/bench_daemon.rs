@@ -18,12 +18,12 @@
 
 use std::ffi::{OsStr, OsString};
 use std::fs;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 
+use crate::backup_server::{BackupServer, StationSettings};
 use crate::bench_burn::{self, DVD_TREE, Unpaced};
 use crate::bench_util::{ChildRun, cached_tree, run_measured, warm};
 
@@ -116,34 +116,22 @@ pub fn run(root: &Path) -> Result<()> {
 
 /// Serves `tree` over ssh and runs the daemon once through a set.
 fn daemon(root: &Path, ours: &Path, tree: &Path, scratch: &Path, shm: &Path) -> Result<DaemonRun> {
-    let mut server = Command::new(root.join("target/release/demo-server"))
-        .arg(scratch.join("sshd"))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .context("cannot start demo-server")?;
-    let mut line = String::new();
-    BufReader::new(server.stdout.take().expect("stdout is piped")).read_line(&mut line)?;
-    let facts: serde_json::Value = serde_json::from_str(&line)
-        .context("demo-server did not start (is openssh-server installed?)")?;
+    let server = BackupServer::start(
+        &root.join("target/release/demo-server"),
+        &scratch.join("sshd"),
+    )?;
     let data = scratch.join("data");
     let changer = shm.join("discs");
     let config = scratch.join("burnstation.toml");
-    let settings = format!(
-        "[station]\nname = \"bench-box\"\ndata_dir = {data:?}\n\
-         [source]\nhost = \"127.0.0.1\"\nport = {port}\nuser = {user}\npath = {tree:?}\n\
-         key = {key}\nhost_key = {host_key}\ntimeout = \"5m\"\n\
-         [burn]\nstart = \"auto\"\nmedia = [\"dvd+r\"]\n\
-         [drive]\ndevice = \"sim-changer:{changer}?profile=dvd+r\"\n\
-         [retention]\nmin_free = \"64MiB\"\n",
-        data = data.display().to_string(),
-        port = facts["port"].as_u64().unwrap_or(0),
-        user = facts["user"],
-        tree = tree.display().to_string(),
-        key = facts["client_key"],
-        host_key = facts["host_key"],
-        changer = changer.display(),
-    );
+    let device = format!("sim-changer:{}?profile=dvd+r", changer.display());
+    let settings = server.settings(&StationSettings {
+        name: "bench-box",
+        data_dir: &data,
+        tree,
+        timeout: "5m",
+        start: "auto",
+        device: &device,
+    });
     fs::write(&config, settings)?;
     let args: Vec<OsString> = vec![
         ours.into(),
@@ -159,8 +147,7 @@ fn daemon(root: &Path, ours: &Path, tree: &Path, scratch: &Path, shm: &Path) -> 
     ];
     let args: Vec<&OsStr> = args.iter().map(OsString::as_os_str).collect();
     let run = run_measured(&args, &[("RUST_LOG", "info"), ("NO_COLOR", "1")], scratch);
-    drop(server.stdin.take());
-    let _ = server.wait();
+    drop(server);
     let run = run?;
     fs::write(scratch.join("station.log"), run.stderr_text())?;
 

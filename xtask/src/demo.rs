@@ -10,12 +10,13 @@
 //! Everything lives under `target/demo/`; running it again starts afresh.
 
 use std::fs;
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 
+use crate::backup_server::{BackupServer, StationSettings};
 use crate::{cargo, run};
 
 /// How fast the software burner writes: slow enough to watch, quick enough to wait for.
@@ -64,38 +65,26 @@ pub fn demo_daemon(root: &Path, args: &DemoArgs) -> Result<()> {
     println!("    {} ({} MB)", tree.display(), bytes / 1_000_000);
 
     step("starting the backup server: a private OpenSSH server on 127.0.0.1");
-    let mut server = Command::new(root.join("target/debug/demo-server"))
-        .arg(dir.join("server/sshd"))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .context("cannot start the demo's ssh server")?;
-    let mut line = String::new();
-    BufReader::new(server.stdout.take().expect("stdout is piped")).read_line(&mut line)?;
-    let facts: serde_json::Value = serde_json::from_str(&line).with_context(|| {
-        "the demo's ssh server did not start (is openssh-server installed? `cargo xtask \
-         demo` installs it with apt when it runs as root)"
-    })?;
-    let port = facts["port"].as_u64().unwrap_or(0);
-    println!("    listening on 127.0.0.1:{port}");
+    let server = BackupServer::start(
+        &root.join("target/debug/demo-server"),
+        &dir.join("server/sshd"),
+    )?;
+    println!("    listening on 127.0.0.1:{}", server.port);
 
     let config = dir.join("burnstation.toml");
     let changer = dir.join("discs");
-    let settings = format!(
-        "[station]\nname = \"demo-box\"\ndata_dir = {data:?}\n\
-         [source]\nhost = \"127.0.0.1\"\nport = {port}\nuser = {user}\npath = {tree:?}\n\
-         key = {key}\nhost_key = {host_key}\ntimeout = \"1m\"\n\
-         [burn]\nstart = \"{start}\"\nmedia = [\"dvd+r\"]\n\
-         [drive]\ndevice = \"sim-changer:{changer}?profile=dvd+r&capacity={DEMO_DISC_BLOCKS}&speed={DAEMON_SPEED}&read_speed={DAEMON_READ_SPEED}\"\n\
-         [retention]\nmin_free = \"64MiB\"\n",
-        data = dir.join("data").display().to_string(),
-        user = facts["user"],
-        tree = tree.display().to_string(),
-        key = facts["client_key"],
-        host_key = facts["host_key"],
-        start = if args.auto { "auto" } else { "ask" },
-        changer = changer.display(),
+    let device = format!(
+        "sim-changer:{}?profile=dvd+r&capacity={DEMO_DISC_BLOCKS}&speed={DAEMON_SPEED}&read_speed={DAEMON_READ_SPEED}",
+        changer.display()
     );
+    let settings = server.settings(&StationSettings {
+        name: "demo-box",
+        data_dir: &dir.join("data"),
+        tree: &tree,
+        timeout: "1m",
+        start: if args.auto { "auto" } else { "ask" },
+        device: &device,
+    });
     fs::write(&config, settings).with_context(|| format!("cannot write {}", config.display()))?;
     println!("    the station's settings: {}", config.display());
 
@@ -122,9 +111,7 @@ pub fn demo_daemon(root: &Path, args: &DemoArgs) -> Result<()> {
         .args(["--buttons", if args.auto { "none" } else { "keyboard" }])
         .stderr(fs::File::create(&log)?);
     let status = station.status().context("cannot start burnstation run")?;
-    // Closing its stdin stops the server.
-    drop(server.stdin.take());
-    let _ = server.wait();
+    drop(server);
     print!("\x1b[2J\x1b[H");
     if !status.success() {
         bail!(

@@ -11,6 +11,7 @@
 //! Each task installs the system packages it needs when it runs as root on Debian, and says
 //! exactly what to install otherwise (see `packages`).
 
+mod backup_server;
 mod bench_burn;
 mod bench_daemon;
 mod bench_image;
