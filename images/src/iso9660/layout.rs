@@ -644,22 +644,12 @@ impl Layout {
 
     /// Appends `bytes` to the byte arena.
     fn push_bytes(&mut self, bytes: &[u8]) -> Span {
-        let span = Span {
-            at: u32::try_from(self.bytes.len()).expect("a layout holds under 4 GiB of names"),
-            len: bytes.len() as u32,
-        };
-        self.bytes.extend_from_slice(bytes);
-        span
+        push_to_arena(&mut self.bytes, bytes)
     }
 
     /// Appends `units` to the Joliet arena.
     fn push_units(&mut self, units: &[u16]) -> Span {
-        let span = Span {
-            at: u32::try_from(self.units.len()).expect("a layout holds under 4 GiB of names"),
-            len: units.len() as u32,
-        };
-        self.units.extend_from_slice(units);
-        span
+        push_to_arena(&mut self.units, units)
     }
 
     /// Gives data file `data` the further name `node`.
@@ -1074,4 +1064,14 @@ impl Layout {
             path: self.node_path(node),
         })
     }
+}
+
+/// Appends `items` to `arena`, returning where they are.
+fn push_to_arena<T: Copy>(arena: &mut Vec<T>, items: &[T]) -> Span {
+    let span = Span {
+        at: u32::try_from(arena.len()).expect("a layout holds under 4 GiB of names"),
+        len: items.len() as u32,
+    };
+    arena.extend_from_slice(items);
+    span
 }
