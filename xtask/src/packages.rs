@@ -56,8 +56,16 @@ pub const TEST: &[&str] = &[
     "squashfs-tools-ng",
 ];
 
-/// What the benchmarks compare against, and `time` (GNU), which reports a child's peak RSS.
-pub const BENCH: &[&str] = &["genisoimage", "xorriso", "time"];
+/// What the benchmarks compare against, `time` (GNU), which reports a child's peak RSS, and
+/// the demo's backup server (rsync over ssh to a local sshd), which `bench daemon` syncs from.
+pub const BENCH: &[&str] = &[
+    "genisoimage",
+    "xorriso",
+    "time",
+    "rsync",
+    "openssh-server",
+    "openssh-client",
+];
 
 /// What `cargo xtask buildroot-check` needs: buildroot's Kconfig (make, a C compiler) and
 /// its `utils/check-package`, a Debian python with libmagic and flake8, and shellcheck.
