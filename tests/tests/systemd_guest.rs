@@ -2,18 +2,23 @@
 //! tgt's burner on USB: the BR2_EXTERNAL tree's units and scripts do on first boot what the
 //! admin guide says (grow the data partition, lay it out, make the box's key and put its
 //! public half on the boot partition, keep inbound ssh off or let one key in), and the
-//! station's own unit runs as its user with the burner in reach. See
-//! `tests/src/systemd_guest.rs` for how the guest is assembled from Debian packages.
+//! station's own unit runs as its user with the burner in reach; with the guest as its own
+//! backup server, that unit syncs over ssh, plans, burns and verifies a set onto tgt's DVD+R.
+//! See `tests/src/systemd_guest.rs` for how the guest is assembled from Debian packages.
 
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use burnstation_tests::awkward::{Fidelity, compare_trees};
 
 use burnstation_tests::burner::cache_dir;
 use burnstation_tests::card::{self, CardLayout};
 use burnstation_tests::host_build::workspace_binary;
+use burnstation_tests::sets::build_set_tree;
 use burnstation_tests::steps::{self, Step, Steps};
 use burnstation_tests::systemd_guest::{CARD_SIZE, SystemdGuest};
-use burnstation_tests::tools::{self, DEBUGFS, MTYPE, SSH_KEYGEN};
+use burnstation_tests::tools::{self, DEBUGFS, MTYPE, SHA256SUM, SSH_KEYGEN, XORRISO};
 use burnstation_tests::{Attach, DiscState, EmulatedBurner, GuestRun};
 
 /// The station's name in the tests' settings: it ends up in the key's comment.
@@ -539,4 +544,183 @@ fn admin_ssh_lets_exactly_one_key_in_and_a_second_boot_changes_nothing_already_d
         boot_partition(&card, &dir) == boot_after_first,
         "the second boot wrote to the boot partition"
     );
+}
+
+/// `text` with the first line equal to `from` replaced by `to`; panics when there is none,
+/// so a change to the shipped settings cannot silently leave the test on the defaults.
+fn set_line(text: &str, from: &str, to: &str) -> String {
+    let mut lines: Vec<&str> = text.lines().collect();
+    let at = lines
+        .iter()
+        .position(|line| *line == from)
+        .unwrap_or_else(|| panic!("the settings have no line {from:?}"));
+    lines[at] = to;
+    lines.join("\n") + "\n"
+}
+
+/// The guest is its own backup server: the administrator's inbound ssh (root, one key) is
+/// what the station's rsync logs into, over loopback, for the tree in the test's share. The
+/// scenario does what a volunteer and an administrator do by mail: the box's public key
+/// (`burnstation.pub`) becomes the server's authorized key, and the server's host key is
+/// pinned in the settings. The clock is declared synchronised the way timesyncd does (the
+/// guest has no network).
+const SYNC_AND_BURN_STEPS: &str = r#"
+step running systemctl is-system-running --wait
+box_key=$(cat /boot/burnstation.pub)
+mount -o remount,rw /boot
+sed -i "s|^authorized_key = \"\"\$|authorized_key = \"$box_key\"|" /boot/burnstation.toml
+systemctl restart burnstation-admin-ssh.service
+systemctl start sshd.service
+host_key=$(cut -d' ' -f1-2 /data/system/ssh/ssh_host_ed25519_key.pub)
+sed -i "s|^host_key = \"\"\$|host_key = \"$host_key\"|" /boot/burnstation.toml
+mount -o remount,ro /boot
+step server systemctl show --property=ActiveState sshd.service
+step pinned grep -c "^host_key = \"$host_key\"\$" /boot/burnstation.toml
+mkdir -p /run/systemd/timesync
+touch /run/systemd/timesync/synchronized
+systemctl restart burnstation.service
+# Every state the service shows, as it changes; a state that needs a person ends the wait.
+step progress sh -c 'end=$(( $(date +%s) + 600 )); last=
+while [ "$(date +%s)" -lt "$end" ]; do
+    if burnstation status --config /boot/burnstation.toml --json > /tmp/status 2> /tmp/status.err; then
+        state=$(head -n 1 /tmp/status)
+        if [ "$state" != "$last" ]; then echo "$state"; last=$state; fi
+        case "$state" in
+            *\"name\":\"set_complete\"*) exit 0 ;;
+            *\"name\":\"sync_failed\"*|*\"name\":\"stopped\"*|*\"name\":\"config_invalid\"*) exit 2 ;;
+        esac
+    fi
+    sleep 1
+done
+cat /tmp/status.err; exit 1'
+step status burnstation status --config /boot/burnstation.toml
+systemctl stop burnstation.service
+step catalog runuser -u burnstation -- burnstation catalog sets
+step states sh -c "journalctl --boot --unit=burnstation.service --output=verbose | sed -n 's/^ *F_STATE=//p'"
+step station-log journalctl --boot --output=cat --unit=burnstation.service
+step sshd-log journalctl --boot --output=cat --unit=sshd.service
+"#;
+
+#[test]
+fn the_station_service_syncs_over_ssh_plans_burns_and_verifies_a_set_onto_the_dvd_plus_r() {
+    let guest = guest();
+    let binary = station_binary();
+    let mut burner = EmulatedBurner::new(DiscState::Blank).unwrap_or_else(|err| panic!("{err}"));
+    let dir = burner.dir().join("card");
+    fs::create_dir_all(&dir).unwrap();
+    let tree = burner.dir().join("served");
+    fs::create_dir(&tree).unwrap();
+    build_set_tree(&tree);
+    fs::hard_link(tree.join("db/schema.sql"), tree.join("db/schema-copy.sql")).unwrap();
+    let mut settings = settings(Some("enabled = true\nauthorized_key = \"\""));
+    for (from, to) in [
+        ("host = \"backup.example.org\"", "host = \"127.0.0.1\""),
+        ("user = \"burnstation\"", "user = \"root\""),
+        ("path = \"/\"", "path = \"/share/files/tree\""),
+        ("start = \"ask\"", "start = \"auto\""),
+        ("media = [\"auto\"]", "media = [\"dvd+r\"]"),
+        // The test's card is 1 GiB, so the shipped margin would forbid any sync.
+        ("min_free = \"1GiB\"", "min_free = \"64MiB\""),
+    ] {
+        settings = set_line(&settings, from, to);
+    }
+    let card = guest
+        .make_card(&dir, &settings, &binary)
+        .unwrap_or_else(|err| panic!("{err}"));
+    let files = [(tree.as_path(), "tree")];
+    let run = burner
+        .boot(Attach::Usb)
+        .systemd(&guest, &card)
+        .timeout(Duration::from_secs(1200))
+        .run(&steps::script(SYNC_AND_BURN_STEPS), &files)
+        .unwrap_or_else(|err| panic!("{err}"));
+    run.assert_success();
+    let steps = Steps::parse(&run.stdout);
+    assert_eq!(step(&steps, "running", &run).stdout.trim(), "running");
+    assert_eq!(
+        value(step(&steps, "server", &run), "ActiveState"),
+        Some("active"),
+        "sshd runs once the box's key is authorized\n{run}"
+    );
+    assert_eq!(step(&steps, "pinned", &run).stdout.trim(), "1", "{run}");
+    let progress = step(&steps, "progress", &run);
+    assert_eq!(
+        progress.exit_code, 0,
+        "the service did not reach set complete (2: it stopped for a person, 1: it took \
+         over 10 minutes)\n{run}"
+    );
+
+    eprintln!(
+        "the service's states, as `burnstation status` saw them:\n{}",
+        progress.stdout
+    );
+    // The job went through every state of the issue, in order.
+    let states: Vec<&str> = step(&steps, "states", &run).stdout.lines().collect();
+    let mut expected = ["Syncing", "Planning", "Burning", "Verifying", "SetComplete"]
+        .into_iter()
+        .peekable();
+    for state in &states {
+        if expected.peek().is_some_and(|want| state.starts_with(want)) {
+            expected.next();
+        }
+    }
+    assert_eq!(
+        expected.next(),
+        None,
+        "the journal's states, in order: {states:#?}\n{run}"
+    );
+
+    // The catalogue, read as the station's user once the service stopped.
+    let catalog = step(&steps, "catalog", &run);
+    let sets: Vec<&str> = catalog.stdout.lines().collect();
+    assert_eq!(sets.len(), 1, "{run}");
+    assert!(
+        sets[0].contains(" 1 discs of ") && sets[0].ends_with(": 1 burnt, 1 verified (complete)"),
+        "`burnstation catalog sets`: {}\n{run}",
+        sets[0]
+    );
+
+    eprintln!("{}", sets[0]);
+    // On the host, with xorriso: the disc tgt holds is the served tree under backup/, with
+    // the set's own files beside it, and its SHA256SUMS checks.
+    let extracted = burner.dir().join("extracted");
+    let mut xorriso = XORRISO.command().unwrap_or_else(|err| panic!("{err}"));
+    xorriso
+        .args(["-hardlinks", "on", "-osirrox", "on", "-indev"])
+        .arg(burner.backing_file())
+        .args(["-extract", "/"])
+        .arg(&extracted);
+    tools::run(&mut xorriso).unwrap_or_else(|err| panic!("{err}"));
+    let mut top: Vec<String> = fs::read_dir(&extracted)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    top.sort();
+    assert_eq!(
+        top,
+        [
+            "CATALOG.txt",
+            "README.txt",
+            "SET.json",
+            "SHA256SUMS",
+            "backup"
+        ]
+    );
+    // The station's rsync runs as its own user, so the snapshot's files are its own.
+    let fidelity = Fidelity {
+        owners: false,
+        ..Fidelity::XORRISO
+    };
+    compare_trees(
+        &tree,
+        &extracted.join("backup"),
+        fidelity,
+        &|path, _| Some(path.to_vec()),
+        &[],
+    );
+    let mut check = SHA256SUM.command().unwrap_or_else(|err| panic!("{err}"));
+    check
+        .args(["-c", "--strict", "--quiet", "SHA256SUMS"])
+        .current_dir(&extracted);
+    tools::run(&mut check).unwrap_or_else(|err| panic!("{err}"));
 }
