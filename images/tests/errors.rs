@@ -5,6 +5,7 @@ use std::fs;
 use std::io::Read;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use burnstation_images::iso9660::{
@@ -368,9 +369,45 @@ fn every_block_has_the_right_owner() {
     fs::write(dir.path().join("empty"), b"").expect("write");
     fs::set_permissions(dir.path().join("empty"), fs::Permissions::from_mode(0o600))
         .expect("chmod");
-    let layout = Layout::plan(scan_tree(dir.path()).expect("scan"), &options()).expect("plan");
+    fs::hard_link(
+        dir.path().join("other.txt"),
+        dir.path().join("sub/other-link.txt"),
+    )
+    .expect("link");
+    let layout =
+        Arc::new(Layout::plan(scan_tree(dir.path()).expect("scan"), &options()).expect("plan"));
     let map = RegionMap::of_layout(&layout).expect("a consistent layout");
     let owner = |block: u64| map.owner_of(block).map(|o| o.to_string());
+    // The map names its files through the layout; a map given every name and extent
+    // explicitly has the same regions and owners, and each owner is its data file.
+    let listed = RegionMap::build(
+        layout.total_blocks(),
+        layout.files().into_iter().map(|f| {
+            let names = std::iter::once(f.path).chain(f.hard_links).collect();
+            (f.extents.iter().map(|e| (e.lba, e.length)).collect(), names)
+        }),
+    )
+    .expect("a consistent layout");
+    assert_eq!(map.regions().len(), listed.regions().len());
+    for (ours, theirs) in map.regions().iter().zip(listed.regions()) {
+        assert_eq!(
+            (ours.start, ours.blocks, ours.bytes),
+            (theirs.start, theirs.blocks, theirs.bytes)
+        );
+        let owner = map.owner(ours.owner);
+        assert_eq!(owner.to_owner(), listed.owner(theirs.owner).to_owner());
+        if let Some(data) = owner.data_file() {
+            assert_eq!(
+                owner.names(),
+                layout.data_file(data).names().collect::<Vec<_>>()
+            );
+        }
+    }
+    assert_eq!(
+        owner(layout.files()[1].extents[0].lba).as_deref(),
+        Some("/other.txt, /sub/other-link.txt"),
+        "a hard-linked file's region has both names"
+    );
     assert_eq!(layout.structure_at(0), Some(Structure::SystemArea));
     assert_eq!(layout.structure_at(16), Some(Structure::VolumeDescriptors));
     assert_eq!(
@@ -391,8 +428,11 @@ fn every_block_has_the_right_owner() {
     assert_eq!(files.last().map(|f| f.origin), Some(FileOrigin::Manifest));
     for file in files.iter().filter(|f| f.size > 0) {
         let first = file.extents[0].lba;
-        let want = format!("/{}", String::from_utf8_lossy(&file.path));
-        assert_eq!(owner(first), Some(want), "{file:?}");
+        let want: Vec<String> = std::iter::once(&file.path)
+            .chain(&file.hard_links)
+            .map(|name| format!("/{}", String::from_utf8_lossy(name)))
+            .collect();
+        assert_eq!(owner(first), Some(want.join(", ")), "{file:?}");
         assert_eq!(layout.structure_at(first), None);
     }
     let victim = &files[2];

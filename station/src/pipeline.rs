@@ -430,7 +430,9 @@ pub fn burn_layout<T: Transport>(
     let digest = produced
         .digest
         .expect("the tree producer returns the stream's digest");
-    let expected = with_file_hashes(&map, &produced.regions, |path| digest.file(path));
+    let expected = with_file_hashes(&map, &produced.regions, |data| {
+        digest.data_file_sha256(data)
+    });
     let verify = run.read_back(&map, expected, digest.image_sha256)?;
     Ok(DiscOutcome {
         burn,
@@ -486,8 +488,9 @@ fn burn_image<T: Transport>(
     })?;
     let image_sha256 = produced.regions.image;
     let files = DiscFiles(Files::Listed(file_digests(&map, &produced.regions)));
-    let expected: Vec<Option<[u8; 32]>> =
-        produced.regions.regions.iter().copied().map(Some).collect();
+    let expected: Vec<Option<[u8; 32]>> = (0..map.regions().len())
+        .map(|i| produced.regions.region(i).copied())
+        .collect();
     let verify = run.read_back(&map, expected, image_sha256)?;
     Ok(DiscOutcome {
         burn,
@@ -512,18 +515,23 @@ fn pump(
 }
 
 /// The expected hash of every region after a burn from a tree: structures from the
-/// writer's structures-only hasher, files from the image stream's own file hashes.
+/// writer's structures-only hasher, files (by their layout data file) from the image
+/// stream's own file hashes.
 fn with_file_hashes(
     map: &RegionMap,
     structures: &RegionHashes,
-    file_hash: impl Fn(&[u8]) -> Option<[u8; 32]>,
+    file_hash: impl Fn(u32) -> [u8; 32],
 ) -> Vec<Option<[u8; 32]>> {
     map.regions()
         .iter()
         .enumerate()
-        .map(|(i, region)| match map.owner(region.owner).names().next() {
-            None => structures.regions.get(i).copied(),
-            Some(first) => file_hash(first),
+        .map(|(i, region)| {
+            let owner = map.owner(region.owner);
+            if owner.is_structures() {
+                structures.region(i).copied()
+            } else {
+                owner.data_file().map(&file_hash)
+            }
         })
         .collect()
 }
@@ -538,14 +546,18 @@ fn file_digests(map: &RegionMap, hashes: &RegionHashes) -> Vec<FileDigest> {
     }
     map.regions()
         .iter()
-        .zip(&hashes.regions)
-        .filter(|(region, _)| region.owner != 0 && regions_of[region.owner as usize] == 1)
+        .enumerate()
+        .filter(|(_, region)| region.owner != 0 && regions_of[region.owner as usize] == 1)
+        .filter_map(|(i, region)| Some((region, *hashes.region(i)?)))
         .flat_map(|(region, sha256)| {
-            map.owner(region.owner).names().map(|name| FileDigest {
-                path: name.to_vec(),
-                size: region.bytes,
-                sha256: *sha256,
-            })
+            map.owner(region.owner)
+                .names()
+                .into_iter()
+                .map(move |path| FileDigest {
+                    path,
+                    size: region.bytes,
+                    sha256,
+                })
         })
         .collect()
 }

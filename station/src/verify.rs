@@ -227,7 +227,7 @@ pub fn compare(
 ) -> VerifyReport {
     let differing =
         (0..map.regions().len()).filter(|&i| match expected.get(i).copied().flatten() {
-            Some(want) => actual.regions.get(i) != Some(&want),
+            Some(want) => actual.region(i) != Some(&want),
             None => false,
         });
     let mismatched: Vec<Owner> = owners_of(map, differing);
@@ -339,7 +339,9 @@ pub fn against_image<T: Transport>(
     let media = disc_to_verify(drive)?;
     let (actual, sectors, short) =
         read_within(drive, &map, media.readable_blocks, options, events, cancel)?;
-    let wanted: Vec<Option<[u8; 32]>> = expected.regions.iter().copied().map(Some).collect();
+    let wanted: Vec<Option<[u8; 32]>> = (0..map.regions().len())
+        .map(|i| expected.region(i).copied())
+        .collect();
     let mut report = compare(
         &map,
         &wanted,
@@ -490,7 +492,8 @@ pub fn against_manifest<T: Transport>(
         let owner = map.owner(region.owner);
         let wanted: Vec<[u8; 32]> = owner
             .names()
-            .filter_map(|n| by_path.get(n).copied())
+            .iter()
+            .filter_map(|n| by_path.get(n.as_slice()).copied())
             .collect();
         if let Some(first) = wanted.first() {
             if wanted.iter().any(|w| w != first) {

@@ -1009,8 +1009,14 @@ impl Layout {
 
     /// The same files one at a time, building nothing for the whole tree: a caller that keeps
     /// only part of each (the burn's region map) stays small on a 100 000-file tree.
-    pub fn data_files(&self) -> impl Iterator<Item = DataFileRef<'_>> + '_ {
+    pub fn data_files(&self) -> impl ExactSizeIterator<Item = DataFileRef<'_>> + '_ {
         (0..self.data.len() as u32).map(move |data| DataFileRef { layout: self, data })
+    }
+
+    /// Data file `data` (an index in [`Layout::data_files`]' order).
+    pub fn data_file(&self, data: u32) -> DataFileRef<'_> {
+        assert!((data as usize) < self.data.len(), "no data file {data}");
+        DataFileRef { layout: self, data }
     }
 
     /// The structure the block at `lba` holds, or `None` for a block of file data (the

@@ -14,6 +14,8 @@
 //! path table) is [`Layout::structure_at`]'s finer answer for our own images.
 
 use std::fmt;
+use std::ops::Range;
+use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
@@ -78,18 +80,33 @@ impl Region {
 
 /// Regions covering an image from block 0 to its end, without gaps or overlaps.
 ///
-/// A burn keeps one for the whole image, 100 000 files and more, so owners are small: the
-/// names of all files live in one byte arena, and a region refers to its owner by number.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A burn keeps one for the whole image, 100 000 files and more, so owners are small: a
+/// region refers to its owner by number, and the names are looked up only when a report
+/// needs them.
+#[derive(Debug, Clone)]
 pub struct RegionMap {
     regions: Vec<Region>,
-    /// Each owner's names, as a range of `name_ends`; owner 0 (structures) has none.
-    owners: Vec<std::ops::Range<u32>>,
-    /// Every name, back to back.
-    name_bytes: Vec<u8>,
-    /// Where each name ends in `name_bytes`.
-    name_ends: Vec<u32>,
+    names: Names,
     total_blocks: u64,
+}
+
+/// Where a map finds its owners' names.
+#[derive(Debug, Clone)]
+enum Names {
+    /// Kept by the map: the names of all files back to back in one arena. For an image we
+    /// did not lay out (its directory records read back).
+    Listed {
+        /// Each owner's names, as a range of `name_ends`; owner 0 (structures) has none.
+        owners: Vec<Range<u32>>,
+        /// Every name, back to back.
+        name_bytes: Vec<u8>,
+        /// Where each name ends in `name_bytes`.
+        name_ends: Vec<u32>,
+    },
+    /// The layout's own, for an image we lay out: owner `n` is the layout's data file
+    /// `n - 1`, every one of them (an empty file owns no region). A second copy of every
+    /// path would be about 8 MB for 100 000 files, held through the whole burn.
+    Layout(Arc<Layout>),
 }
 
 /// An owner as the map holds it: structures, or a file with one or more names.
@@ -105,12 +122,37 @@ impl<'m> OwnerRef<'m> {
         self.owner == 0
     }
 
-    /// The file's names (none for structures).
-    pub fn names(self) -> impl Iterator<Item = &'m [u8]> + 'm {
-        let map = self.map;
-        map.owners[self.owner as usize]
-            .clone()
-            .map(move |n| map.name(n))
+    /// The file's names, paths from the image root (none for structures).
+    pub fn names(self) -> Vec<Vec<u8>> {
+        match &self.map.names {
+            Names::Listed {
+                owners,
+                name_bytes,
+                name_ends,
+            } => owners[self.owner as usize]
+                .clone()
+                .map(|n| {
+                    let start = match n {
+                        0 => 0,
+                        n => name_ends[n as usize - 1] as usize,
+                    };
+                    name_bytes[start..name_ends[n as usize] as usize].to_vec()
+                })
+                .collect(),
+            Names::Layout(layout) => match self.data_file() {
+                Some(data) => layout.data_file(data).names().collect(),
+                None => Vec::new(),
+            },
+        }
+    }
+
+    /// For a map of a layout ([`RegionMap::of_layout`]): the index of the layout's data
+    /// file this owner is (`None` for structures, and for every owner of other maps).
+    pub fn data_file(self) -> Option<u32> {
+        match &self.map.names {
+            Names::Layout(_) if self.owner > 0 => Some(self.owner - 1),
+            _ => None,
+        }
     }
 
     /// The owned form, for reports.
@@ -119,7 +161,7 @@ impl<'m> OwnerRef<'m> {
             Owner::Structures
         } else {
             Owner::File {
-                names: self.names().map(<[u8]>::to_vec).collect(),
+                names: self.names(),
             }
         }
     }
@@ -167,35 +209,45 @@ impl RegionMap {
         total_blocks: u64,
         files: impl IntoIterator<Item = (Vec<(u64, u64)>, Vec<Vec<u8>>)>,
     ) -> Result<RegionMap, RegionError> {
-        let mut map = RegionMap {
-            regions: Vec::new(),
-            // Owner 0, the structures, has no names.
-            owners: std::iter::once(0..0).collect(),
-            name_bytes: Vec::new(),
-            name_ends: Vec::new(),
-            total_blocks,
-        };
+        // Owner 0, the structures, has no names.
+        let mut owners: Vec<Range<u32>> = std::iter::once(0..0).collect();
+        let mut name_bytes = Vec::new();
+        let mut name_ends = Vec::new();
         let mut claimed: Vec<Region> = Vec::new();
         for (extents, names) in files {
             if extents.iter().all(|&(_, bytes)| bytes == 0) {
                 continue;
             }
-            let owner = map.owners.len() as u32;
-            let first = map.name_ends.len() as u32;
+            let owner = owners.len() as u32;
+            let first = name_ends.len() as u32;
             for name in names {
-                map.name_bytes.extend_from_slice(&name);
-                map.name_ends.push(map.name_bytes.len() as u32);
+                name_bytes.extend_from_slice(&name);
+                name_ends.push(name_bytes.len() as u32);
             }
-            map.owners.push(first..map.name_ends.len() as u32);
-            for (start, bytes) in extents.into_iter().filter(|&(_, bytes)| bytes > 0) {
-                claimed.push(Region {
-                    start,
-                    blocks: bytes.div_ceil(BLOCK),
-                    bytes,
-                    owner,
-                });
-            }
+            owners.push(first..name_ends.len() as u32);
+            claim(&mut claimed, owner, extents);
         }
+        name_bytes.shrink_to_fit();
+        let names = Names::Listed {
+            owners,
+            name_bytes,
+            name_ends,
+        };
+        RegionMap::of_claims(total_blocks, names, claimed)
+    }
+
+    /// The map of `claimed` (file extents, in any order) once their owners' names are
+    /// known: the gaps between them become the structures.
+    fn of_claims(
+        total_blocks: u64,
+        names: Names,
+        mut claimed: Vec<Region>,
+    ) -> Result<RegionMap, RegionError> {
+        let mut map = RegionMap {
+            regions: Vec::new(),
+            names,
+            total_blocks,
+        };
         claimed.sort_by_key(|r| r.start);
 
         let mut regions = Vec::with_capacity(claimed.len() * 2 + 1);
@@ -231,14 +283,21 @@ impl RegionMap {
     }
 
     /// The map of an image we lay out ourselves: every data file of `layout` (the manifest
-    /// and generated files too) with all its names.
-    pub fn of_layout(layout: &Layout) -> Result<RegionMap, RegionError> {
-        RegionMap::build(
+    /// and generated files too), named by the layout itself (see [`OwnerRef::data_file`]).
+    pub fn of_layout(layout: &Arc<Layout>) -> Result<RegionMap, RegionError> {
+        let mut claimed = Vec::with_capacity(layout.data_files().len());
+        for (data, file) in layout.data_files().enumerate() {
+            let extents = file.extents();
+            claim(
+                &mut claimed,
+                data as u32 + 1,
+                extents.iter().map(|e| (e.lba, e.length)),
+            );
+        }
+        RegionMap::of_claims(
             layout.total_blocks(),
-            layout.data_files().map(|file| {
-                let extents = file.extents().iter().map(|e| (e.lba, e.length)).collect();
-                (extents, file.names().collect())
-            }),
+            Names::Layout(Arc::clone(layout)),
+            claimed,
         )
     }
 
@@ -295,7 +354,10 @@ impl RegionMap {
 
     /// How many owners there are, structures included.
     pub fn owner_count(&self) -> usize {
-        self.owners.len()
+        match &self.names {
+            Names::Listed { owners, .. } => owners.len(),
+            Names::Layout(layout) => layout.data_files().len() + 1,
+        }
     }
 
     /// The image size in blocks.
@@ -311,13 +373,17 @@ impl RegionMap {
             .filter(|r| r.start <= block)
             .map(|r| self.owner(r.owner))
     }
+}
 
-    fn name(&self, n: u32) -> &[u8] {
-        let start = match n {
-            0 => 0,
-            n => self.name_ends[n as usize - 1] as usize,
-        };
-        &self.name_bytes[start..self.name_ends[n as usize] as usize]
+/// Adds the non-empty `extents` (first block, length in bytes) of `owner` to `claimed`.
+fn claim(claimed: &mut Vec<Region>, owner: u32, extents: impl IntoIterator<Item = (u64, u64)>) {
+    for (start, bytes) in extents.into_iter().filter(|&(_, bytes)| bytes > 0) {
+        claimed.push(Region {
+            start,
+            blocks: bytes.div_ceil(BLOCK),
+            bytes,
+            owner,
+        });
     }
 }
 
@@ -363,18 +429,39 @@ pub struct RegionHasher<'m> {
     /// image stream already hashed every file).
     hash_files: bool,
     hashes: Vec<[u8; 32]>,
+    /// For a structures-only hasher, the region of each of `hashes`.
+    hashed_regions: Vec<u32>,
     fed: u64,
 }
 
 /// What a [`RegionHasher`] computed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RegionHashes {
-    /// One hash per region of the map, in order.
-    pub regions: Vec<[u8; 32]>,
+    /// One hash per region fed completely, in order; for a structures-only hasher, one per
+    /// structures region (so a burn does not hold 32 bytes per file for nothing).
+    hashes: Vec<[u8; 32]>,
+    /// For a structures-only hasher, the region index of each of `hashes`; empty when
+    /// every region was hashed.
+    hashed_regions: Vec<u32>,
     /// The SHA-256 of all bytes fed (all zeros for a structures-only hasher).
     pub image: [u8; 32],
     /// How many bytes were fed.
     pub bytes: u64,
+}
+
+impl RegionHashes {
+    /// The hash of region `region`, if it was hashed: fed completely, and, for a
+    /// structures-only hasher, a structures region.
+    pub fn region(&self, region: usize) -> Option<&[u8; 32]> {
+        if self.hashed_regions.is_empty() {
+            return self.hashes.get(region);
+        }
+        let i = self
+            .hashed_regions
+            .binary_search(&u32::try_from(region).ok()?)
+            .ok()?;
+        self.hashes.get(i)
+    }
 }
 
 impl<'m> RegionHasher<'m> {
@@ -400,7 +487,8 @@ impl<'m> RegionHasher<'m> {
             region_hash: Sha256::new(),
             image_hash: hash_files.then(Sha256::new),
             hash_files,
-            hashes: Vec::with_capacity(map.regions.len()),
+            hashes: Vec::with_capacity(if hash_files { map.regions.len() } else { 0 }),
+            hashed_regions: Vec::new(),
             fed: 0,
         }
     }
@@ -425,11 +513,12 @@ impl<'m> RegionHasher<'m> {
             if self.left_hashed == 0 && self.left_slack == 0 {
                 let hash = self.region_hash.finalize_reset().into();
                 let is_file = self.map.regions[self.current].owner != 0;
-                self.hashes.push(if is_file && !self.hash_files {
-                    [0; 32]
-                } else {
-                    hash
-                });
+                if self.hash_files {
+                    self.hashes.push(hash);
+                } else if !is_file {
+                    self.hashes.push(hash);
+                    self.hashed_regions.push(self.current as u32);
+                }
                 self.current += 1;
                 let next = self.map.regions.get(self.current);
                 self.left_hashed = next.map_or(0, |r| r.bytes);
@@ -442,7 +531,8 @@ impl<'m> RegionHasher<'m> {
     /// stream can never compare equal to a complete one.
     pub fn finish(self) -> RegionHashes {
         RegionHashes {
-            regions: self.hashes,
+            hashes: self.hashes,
+            hashed_regions: self.hashed_regions,
             image: self.image_hash.map_or([0; 32], |h| h.finalize().into()),
             bytes: self.fed,
         }
@@ -451,7 +541,7 @@ impl<'m> RegionHasher<'m> {
 
 /// The distinct owners of a set of regions, in block order, each once.
 pub fn owners_of(map: &RegionMap, regions: impl IntoIterator<Item = usize>) -> Vec<Owner> {
-    let mut seen = vec![false; map.owners.len()];
+    let mut seen = vec![false; map.owner_count()];
     let mut owners = Vec::new();
     for i in regions {
         let owner = map.regions[i].owner;
@@ -475,10 +565,7 @@ mod tests {
         map: &RegionMap,
     ) -> Vec<usize> {
         (0..map.regions().len())
-            .filter(|&i| {
-                expected.regions.get(i).is_none()
-                    || expected.regions.get(i) != actual.regions.get(i)
-            })
+            .filter(|&i| expected.region(i).is_none() || expected.region(i) != actual.region(i))
             .collect()
     }
 
@@ -558,7 +645,8 @@ mod tests {
             expected.update(piece);
         }
         let expected = expected.finish();
-        assert_eq!(expected.regions.len(), map.regions().len());
+        assert!(expected.region(map.regions().len() - 1).is_some());
+        assert!(expected.region(map.regions().len()).is_none());
 
         let mut damaged = image.clone();
         damaged[(23 * BLOCK + 5) as usize] ^= 0x40;
@@ -584,13 +672,13 @@ mod tests {
         let hashes = hasher.finish();
         let a_region = map.regions().iter().position(|r| r.start == 20).unwrap();
         let want: [u8; 32] = Sha256::digest(&a_txt).into();
-        assert_eq!(hashes.regions[a_region], want);
+        assert_eq!(hashes.region(a_region), Some(&want));
         // b.bin's two extents (2 + 1 blocks, all full) hash as one 6144-byte file.
         let b_region = map.regions().iter().position(|r| r.start == 22).unwrap();
         assert_eq!(map.regions()[b_region].bytes, 6144);
         let want: [u8; 32] =
             Sha256::digest(&image[(22 * BLOCK) as usize..(25 * BLOCK) as usize]).into();
-        assert_eq!(hashes.regions[b_region], want);
+        assert_eq!(hashes.region(b_region), Some(&want));
     }
 
     #[test]
@@ -605,9 +693,10 @@ mod tests {
         let structures = structures.finish();
         for (i, region) in map.regions().iter().enumerate() {
             if region.owner == 0 {
-                assert_eq!(structures.regions[i], full.regions[i]);
+                assert_eq!(structures.region(i), full.region(i));
+                assert!(structures.region(i).is_some());
             } else {
-                assert_eq!(structures.regions[i], [0; 32]);
+                assert_eq!(structures.region(i), None);
             }
         }
         assert_eq!(structures.image, [0; 32]);

@@ -97,6 +97,11 @@ impl ImageDigest {
         }
     }
 
+    /// The SHA-256 of the layout's data file `data` (see [`Layout::data_files`]).
+    pub fn data_file_sha256(&self, data: u32) -> [u8; 32] {
+        self.file_hashes[data as usize]
+    }
+
     /// Every file name on the disc with its size and SHA-256 (each name of a hard-linked file,
     /// generated files and the manifest included), in the layout's data order.
     pub fn files(&self) -> impl Iterator<Item = FileDigest> + '_ {
