@@ -114,7 +114,16 @@ fn a_file_changed_after_hashing_fails_its_disc_by_name() {
     let page = root.join("www/page07.html");
     let mut bytes = fs::read(&page).unwrap();
     bytes[10] ^= 1;
+    // Same size and mtime: only the hash can tell. (A new mtime is the image stream's
+    // check, and would be caught first whenever the write lands in another second.)
+    let mtime = fs::metadata(&page).unwrap().modified().unwrap();
     fs::write(&page, bytes).unwrap();
+    fs::File::options()
+        .write(true)
+        .open(&page)
+        .unwrap()
+        .set_modified(mtime)
+        .unwrap();
     let (mut drive, _) = drive(dir.path(), "last.img");
     let err = burn_planned_disc(
         &mut drive,

@@ -13,6 +13,19 @@ use std::path::Path;
 
 use common::*;
 
+/// Waits until the simulated disc at `disc` holds a written block (its file grows with
+/// each write; a blank disc's is empty).
+fn wait_for_first_write(disc: &Path) {
+    // Not a time limit on the burn: only a guard against a burn that never writes.
+    for _ in 0..6000 {
+        if fs::metadata(disc).is_ok_and(|meta| meta.len() > 0) {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    panic!("{} never received a write", disc.display());
+}
+
 /// Burns the big tree onto a new paced disc of `profile`, sends `signals` once writing has
 /// begun, and checks what a person must then see and what the disc must hold.
 fn stopped_burn(profile: &str, signals: &[libc::c_int], exit: i32) {
@@ -29,6 +42,9 @@ fn stopped_burn(profile: &str, signals: &[libc::c_int], exit: i32) {
         VOLUME_TIME,
     ];
     let (child, mut stderr, mut seen) = started_until(&args, "writing...");
+    // "writing..." comes as the phase starts, before the first WRITE: a signal that beat
+    // it would stop a burn that wrote nothing, which is another test's case.
+    wait_for_first_write(&scene.path("disc.img"));
     // One at a time, each once the one before was heard: the kernel merges a signal that
     // is still pending with another of its kind, and delivers pending ones by number.
     for &signal in signals {
