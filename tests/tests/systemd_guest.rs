@@ -8,6 +8,7 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use burnstation_tests::awkward::{Fidelity, compare_trees};
@@ -23,6 +24,19 @@ use burnstation_tests::{Attach, DiscState, EmulatedBurner, GuestRun};
 
 /// The station's name in the tests' settings: it ends up in the key's comment.
 const BOX_NAME: &str = "systest-box";
+
+/// Held by each test while it boots: one guest at a time. Each is a TCG guest that keeps
+/// both of this machine's cores busy, and a first boot beside another guest's run took
+/// longer than its deadline (and than systemd's own start-job timeouts during the data
+/// partition's growth).
+static ONE_GUEST_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+fn one_guest_at_a_time() -> MutexGuard<'static, ()> {
+    // A test that failed while holding it leaves nothing behind that the next one uses.
+    ONE_GUEST_AT_A_TIME
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+}
 
 fn guest() -> SystemdGuest {
     let cache = cache_dir().unwrap_or_else(|err| panic!("{err}"));
@@ -262,6 +276,7 @@ fn keys_on_card(card: &Path, dir: &Path) -> (String, String) {
 
 #[test]
 fn a_fresh_card_boots_grows_its_data_makes_the_box_key_and_runs_the_station_unit_with_the_burner() {
+    let _one = one_guest_at_a_time();
     let guest = guest();
     let binary = station_binary();
     let mut burner = EmulatedBurner::new(DiscState::Blank).unwrap_or_else(|err| panic!("{err}"));
@@ -440,6 +455,7 @@ step host-key-file cut -d" " -f1-2 /data/system/ssh/ssh_host_ed25519_key.pub
 
 #[test]
 fn admin_ssh_lets_exactly_one_key_in_and_a_second_boot_changes_nothing_already_done() {
+    let _one = one_guest_at_a_time();
     let guest = guest();
     let binary = station_binary();
     let mut burner = EmulatedBurner::new(DiscState::Blank).unwrap_or_else(|err| panic!("{err}"));
@@ -603,6 +619,7 @@ step sshd-log journalctl --boot --output=cat --unit=sshd.service
 
 #[test]
 fn the_station_service_syncs_over_ssh_plans_burns_and_verifies_a_set_onto_the_dvd_plus_r() {
+    let _one = one_guest_at_a_time();
     let guest = guest();
     let binary = station_binary();
     let mut burner = EmulatedBurner::new(DiscState::Blank).unwrap_or_else(|err| panic!("{err}"));
