@@ -31,20 +31,42 @@ const BOX_NAME: &str = "systest-box";
 /// partition's growth).
 static ONE_GUEST_AT_A_TIME: Mutex<()> = Mutex::new(());
 
-fn one_guest_at_a_time() -> MutexGuard<'static, ()> {
-    // A test that failed while holding it leaves nothing behind that the next one uses.
-    ONE_GUEST_AT_A_TIME
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
+/// What each test boots with: its turn, the guest, tgt's burner with a blank DVD+R, and a
+/// directory for the card and the test's keys.
+struct Setup {
+    _turn: MutexGuard<'static, ()>,
+    guest: SystemdGuest,
+    burner: EmulatedBurner,
+    dir: PathBuf,
 }
 
-fn guest() -> SystemdGuest {
-    let cache = cache_dir().unwrap_or_else(|err| panic!("{err}"));
-    SystemdGuest::build(&cache).unwrap_or_else(|err| panic!("{err}"))
-}
+impl Setup {
+    fn new() -> Setup {
+        // A test that failed while holding the turn leaves nothing the next one uses.
+        let turn = ONE_GUEST_AT_A_TIME
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let cache = cache_dir().unwrap_or_else(|err| panic!("{err}"));
+        let guest = SystemdGuest::build(&cache).unwrap_or_else(|err| panic!("{err}"));
+        let burner = EmulatedBurner::new(DiscState::Blank).unwrap_or_else(|err| panic!("{err}"));
+        let dir = burner.dir().join("card");
+        fs::create_dir_all(&dir).unwrap();
+        Setup {
+            _turn: turn,
+            guest,
+            burner,
+            dir,
+        }
+    }
 
-fn station_binary() -> PathBuf {
-    workspace_binary("burnstation", "burnstation").unwrap_or_else(|err| panic!("{err}"))
+    /// A fresh card with `settings` and the test build of the station.
+    fn card(&self, settings: &str) -> PathBuf {
+        let binary =
+            workspace_binary("burnstation", "burnstation").unwrap_or_else(|err| panic!("{err}"));
+        self.guest
+            .make_card(&self.dir, settings, &binary)
+            .unwrap_or_else(|err| panic!("{err}"))
+    }
 }
 
 fn workspace() -> PathBuf {
@@ -276,15 +298,9 @@ fn keys_on_card(card: &Path, dir: &Path) -> (String, String) {
 
 #[test]
 fn a_fresh_card_boots_grows_its_data_makes_the_box_key_and_runs_the_station_unit_with_the_burner() {
-    let _one = one_guest_at_a_time();
-    let guest = guest();
-    let binary = station_binary();
-    let mut burner = EmulatedBurner::new(DiscState::Blank).unwrap_or_else(|err| panic!("{err}"));
-    let dir = burner.dir().join("card");
-    fs::create_dir_all(&dir).unwrap();
-    let card = guest
-        .make_card(&dir, &settings(None), &binary)
-        .unwrap_or_else(|err| panic!("{err}"));
+    let mut setup = Setup::new();
+    let dir = setup.dir.clone();
+    let card = setup.card(&settings(None));
     let scenario = format!(
         "{BOOT_STEPS}\n\
          step station systemctl show --property=User,Group,Type,NotifyAccess,Restart,WatchdogUSec,RuntimeDirectory,ExecStart burnstation.service\n\
@@ -296,9 +312,10 @@ fn a_fresh_card_boots_grows_its_data_makes_the_box_key_and_runs_the_station_unit
          step probe sh -c 'systemctl start systest-probe.service; cat /run/systest-probe.out'\n\
          step sshd-off systemctl show --property=ActiveState,ConditionResult sshd.service\n"
     );
-    let run = burner
+    let run = setup
+        .burner
         .boot(Attach::Usb)
-        .systemd(&guest, &card)
+        .systemd(&setup.guest, &card)
         .run(&steps::script(&scenario), &[])
         .unwrap_or_else(|err| panic!("{err}"));
     run.assert_success();
@@ -455,25 +472,20 @@ step host-key-file cut -d" " -f1-2 /data/system/ssh/ssh_host_ed25519_key.pub
 
 #[test]
 fn admin_ssh_lets_exactly_one_key_in_and_a_second_boot_changes_nothing_already_done() {
-    let _one = one_guest_at_a_time();
-    let guest = guest();
-    let binary = station_binary();
-    let mut burner = EmulatedBurner::new(DiscState::Blank).unwrap_or_else(|err| panic!("{err}"));
-    let dir = burner.dir().join("card");
-    fs::create_dir_all(&dir).unwrap();
+    let mut setup = Setup::new();
+    let dir = setup.dir.clone();
     let (admin, admin_public) = key_pair(&dir, "admin");
     let (stranger, _) = key_pair(&dir, "stranger");
     let settings = settings(Some(&format!(
         "enabled = true\nauthorized_key = \"{admin_public}\""
     )));
-    let card = guest
-        .make_card(&dir, &settings, &binary)
-        .unwrap_or_else(|err| panic!("{err}"));
+    let card = setup.card(&settings);
     let files = [(admin.as_path(), "admin"), (stranger.as_path(), "stranger")];
 
-    let first = burner
+    let first = setup
+        .burner
         .boot(Attach::Usb)
-        .systemd(&guest, &card)
+        .systemd(&setup.guest, &card)
         .run(
             &steps::script(&format!("{BOOT_STEPS}{SSH_STEPS}{AGAIN_STEPS}")),
             &files,
@@ -515,9 +527,10 @@ fn admin_ssh_lets_exactly_one_key_in_and_a_second_boot_changes_nothing_already_d
     );
     let boot_after_first = boot_partition(&card, &dir);
 
-    let second = burner
+    let second = setup
+        .burner
         .boot(Attach::Usb)
-        .systemd(&guest, &card)
+        .systemd(&setup.guest, &card)
         .run(&steps::script(AGAIN_STEPS), &[])
         .unwrap_or_else(|err| panic!("{err}"));
     second.assert_success();
@@ -619,13 +632,8 @@ step sshd-log journalctl --boot --output=cat --unit=sshd.service
 
 #[test]
 fn the_station_service_syncs_over_ssh_plans_burns_and_verifies_a_set_onto_the_dvd_plus_r() {
-    let _one = one_guest_at_a_time();
-    let guest = guest();
-    let binary = station_binary();
-    let mut burner = EmulatedBurner::new(DiscState::Blank).unwrap_or_else(|err| panic!("{err}"));
-    let dir = burner.dir().join("card");
-    fs::create_dir_all(&dir).unwrap();
-    let tree = burner.dir().join("served");
+    let mut setup = Setup::new();
+    let tree = setup.burner.dir().join("served");
     fs::create_dir(&tree).unwrap();
     build_set_tree(&tree);
     fs::hard_link(tree.join("db/schema.sql"), tree.join("db/schema-copy.sql")).unwrap();
@@ -641,13 +649,12 @@ fn the_station_service_syncs_over_ssh_plans_burns_and_verifies_a_set_onto_the_dv
     ] {
         settings = set_line(&settings, from, to);
     }
-    let card = guest
-        .make_card(&dir, &settings, &binary)
-        .unwrap_or_else(|err| panic!("{err}"));
+    let card = setup.card(&settings);
     let files = [(tree.as_path(), "tree")];
-    let run = burner
+    let run = setup
+        .burner
         .boot(Attach::Usb)
-        .systemd(&guest, &card)
+        .systemd(&setup.guest, &card)
         .timeout(Duration::from_secs(1200))
         .run(&steps::script(SYNC_AND_BURN_STEPS), &files)
         .unwrap_or_else(|err| panic!("{err}"));
@@ -700,11 +707,11 @@ fn the_station_service_syncs_over_ssh_plans_burns_and_verifies_a_set_onto_the_dv
     eprintln!("{}", sets[0]);
     // On the host, with xorriso: the disc tgt holds is the served tree under backup/, with
     // the set's own files beside it, and its SHA256SUMS checks.
-    let extracted = burner.dir().join("extracted");
+    let extracted = setup.burner.dir().join("extracted");
     let mut xorriso = XORRISO.command().unwrap_or_else(|err| panic!("{err}"));
     xorriso
         .args(["-hardlinks", "on", "-osirrox", "on", "-indev"])
-        .arg(burner.backing_file())
+        .arg(setup.burner.backing_file())
         .args(["-extract", "/"])
         .arg(&extracted);
     tools::run(&mut xorriso).unwrap_or_else(|err| panic!("{err}"));
