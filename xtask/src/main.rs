@@ -21,6 +21,7 @@ mod buildroot;
 mod buildroot_check;
 mod demo;
 mod packages;
+mod test_report;
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -174,21 +175,21 @@ fn test(root: &Path, args: &TestArgs) -> Result<()> {
     }
 
     let mut steps = Vec::new();
-    let mut step = |name: &str, mut cmd: Command| {
+    let step = |name: &str, mut cmd: Command| {
         eprintln!("\n==> {name}");
         let start = Instant::now();
         let passed = cmd.status().is_ok_and(|s| s.success());
-        steps.push(Step {
+        Step {
             name: name.to_string(),
             passed,
             took: start.elapsed(),
-        });
+        }
     };
-    step(
+    steps.push(step(
         "cargo fmt --check",
         cargo_cmd(root, &["fmt", "--all", "--check"]),
-    );
-    step(
+    ));
+    steps.push(step(
         "cargo clippy",
         cargo_cmd(
             root,
@@ -201,11 +202,16 @@ fn test(root: &Path, args: &TestArgs) -> Result<()> {
                 "warnings",
             ],
         ),
-    );
-    step(
-        "cargo test",
-        cargo_cmd(root, &["test", "--workspace", "--no-fail-fast"]),
-    );
+    ));
+    eprintln!("\n==> cargo test");
+    let start = Instant::now();
+    let (passed, test_failures) =
+        test_report::run(cargo_cmd(root, &["test", "--workspace", "--no-fail-fast"]));
+    steps.push(Step {
+        name: "cargo test".to_string(),
+        passed,
+        took: start.elapsed(),
+    });
 
     // The demo is what a newcomer runs first: it must keep working end to end. Its frames
     // go to a file (the log says where), not into CI's output.
@@ -214,7 +220,7 @@ fn test(root: &Path, args: &TestArgs) -> Result<()> {
         (Ok(xtask), Ok(log)) => {
             let mut demo = Command::new(xtask);
             demo.args(["demo", "--auto"]).current_dir(root).stdout(log);
-            step("cargo xtask demo --auto", demo);
+            steps.push(step("cargo xtask demo --auto", demo));
         }
         (Err(e), _) | (_, Err(e)) => {
             eprintln!("cannot run the demo: {e}");
@@ -242,6 +248,10 @@ fn test(root: &Path, args: &TestArgs) -> Result<()> {
     for s in &steps {
         let mark = if s.passed { "ok  " } else { "FAIL" };
         eprintln!("  {mark} {:<24} {:>7.1}s", s.name, s.took.as_secs_f64());
+    }
+    // Last, so that it is in the few lines CI keeps of a run.
+    for line in test_failures.summary() {
+        eprintln!("{line}");
     }
     let failed: Vec<&str> = steps
         .iter()
