@@ -64,11 +64,8 @@ impl Reader {
                 name: name.to_string(),
                 panic,
             });
-        } else if let Some(rest) = line.strip_prefix("thread '") {
-            if let Some((name, at)) = rest.split_once("' panicked at ") {
-                let at = at.trim_end_matches(':').to_string();
-                self.panic_at = Some((name.to_string(), at));
-            }
+        } else if let Some((name, at)) = panic_line(line) {
+            self.panic_at = Some((name.to_string(), at.trim_end_matches(':').to_string()));
         } else if let Some((_, target)) = line.split_once("to rerun pass `") {
             let target = target.trim_end_matches('`').to_string();
             if !self.failures.targets.contains(&target) {
@@ -90,6 +87,18 @@ impl Reader {
             None => {}
         }
     }
+}
+
+/// The test's name and the location in `thread 'NAME' panicked at FILE:LINE:COL:`, or, as
+/// newer Rust prints it, `thread 'NAME' (THREAD ID) panicked at ...`.
+fn panic_line(line: &str) -> Option<(&str, &str)> {
+    let (name, rest) = line.strip_prefix("thread '")?.split_once('\'')?;
+    let rest = rest.strip_prefix(' ')?;
+    let rest = match rest.strip_prefix('(') {
+        Some(id) => id.split_once(") ")?.1,
+        None => rest,
+    };
+    Some((name, rest.strip_prefix("panicked at ")?))
 }
 
 impl Failures {
@@ -233,7 +242,7 @@ mod tests {
     fn a_panic_printed_before_its_failed_line_still_belongs_to_its_test() {
         // --nocapture, or a panic in a thread the test spawned, prints at once.
         let failures = read(
-            "thread 'pacing' panicked at hal/tests/sim/pacing.rs:40:5:\n\
+            "thread 'pacing' (2657) panicked at hal/tests/sim/pacing.rs:40:5:\n\
              too slow\n\
              test pacing ... FAILED\n\
              thread 'other' panicked at a.rs:1:1:\n\
