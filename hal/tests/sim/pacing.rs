@@ -66,8 +66,11 @@ fn a_paced_burn_takes_size_over_speed_on_the_real_clock() {
     host.ok(&synchronize_cache(false));
     let took = start.elapsed().as_secs_f64();
     let expected = blocks as f64 * 2048.0 / (2.0 * 1_385_000.0);
+    // Only the lower bound: the drive may not be faster than its speed, but a loaded
+    // machine may make the host as slow as it likes (the virtual-clock test above checks
+    // that the pacing itself adds nothing).
     assert!(
-        took > expected * 0.9 && took < expected * 2.0,
+        took > expected * 0.9,
         "{took} s for {expected} s of writing"
     );
     host.verify(0, 1024, 1);
