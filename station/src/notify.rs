@@ -9,13 +9,27 @@
 
 use std::io;
 use std::os::unix::net::{SocketAddr, UnixDatagram};
-use std::time::Duration;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use burnstation_hal::Cancel;
 
 /// The connection to systemd's notification socket, or nothing outside systemd.
 #[derive(Debug)]
 pub struct Notifier {
     target: Option<(UnixDatagram, SocketAddr)>,
     watchdog: Option<Duration>,
+}
+
+/// When the daemon's loop last showed life, for the watchdog: on the monotonic clock,
+/// because the wall clock jumps when the time is first set after boot (a Pi has no clock),
+/// and a jump must neither starve the watchdog nor hide a hung loop.
+#[derive(Debug)]
+pub struct Heartbeat {
+    origin: Instant,
+    /// Milliseconds from `origin` to the last beat.
+    last: AtomicU64,
 }
 
 impl Notifier {
@@ -99,25 +113,71 @@ impl Notifier {
         self.watchdog.map(|timeout| timeout / 2)
     }
 
-    /// Sends `WATCHDOG=1` at [`watchdog_interval`](Notifier::watchdog_interval) until the
-    /// task is dropped; returns at once when there is no watchdog.
-    pub async fn keep_watchdog_fed(&self) {
-        let Some(every) = self.watchdog_interval().filter(|_| self.is_enabled()) else {
-            return;
-        };
-        let mut ticks = tokio::time::interval(every);
-        loop {
-            ticks.tick().await;
-            self.watchdog();
-        }
-    }
-
     fn send(&self, message: &str) {
         if let Some((socket, address)) = &self.target
             && let Err(e) = socket.send_to_addr(message.as_bytes(), address)
         {
             tracing::debug!(message, error = %e, "systemd notification not sent");
         }
+    }
+}
+
+impl Heartbeat {
+    /// A heartbeat that beats now.
+    pub fn new() -> Heartbeat {
+        Heartbeat {
+            origin: Instant::now(),
+            last: AtomicU64::new(0),
+        }
+    }
+
+    /// The loop is alive.
+    pub fn beat(&self) {
+        let millis = u64::try_from(self.origin.elapsed().as_millis()).unwrap_or(u64::MAX);
+        self.last.store(millis, Ordering::Relaxed);
+    }
+
+    /// How long ago the last beat was.
+    pub fn age(&self) -> Duration {
+        let last = Duration::from_millis(self.last.load(Ordering::Relaxed));
+        self.origin.elapsed().saturating_sub(last)
+    }
+}
+
+impl Default for Heartbeat {
+    fn default() -> Heartbeat {
+        Heartbeat::new()
+    }
+}
+
+/// Starts the thread that sends `WATCHDOG=1` (a thread of its own: the daemon's thread
+/// blocks in SCSI commands for seconds) at a quarter of systemd's watchdog timeout while `heartbeat` is younger than `alive_within`, so that a loop stuck for longer is
+/// restarted, until `cancel` is raised. Does nothing when systemd watches nothing.
+pub fn start_watchdog(
+    notifier: Arc<Notifier>,
+    heartbeat: Arc<Heartbeat>,
+    alive_within: Duration,
+    cancel: Cancel,
+) {
+    let Some(interval) = notifier.watchdog_interval() else {
+        return;
+    };
+    let spawned = std::thread::Builder::new()
+        .name("watchdog".into())
+        .spawn(move || {
+            while !cancel.is_cancelled() {
+                let age = heartbeat.age();
+                if age < alive_within {
+                    notifier.watchdog();
+                } else {
+                    tracing::error!(seconds = age.as_secs(), "the daemon's loop shows no life");
+                }
+                // Kicks twice per interval: one late kick still arrives in time.
+                std::thread::sleep(interval / 2);
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::error!("cannot start the watchdog thread: {e}");
     }
 }
 
@@ -195,23 +255,75 @@ mod tests {
         }
     }
 
-    #[tokio::test(start_paused = true)]
-    async fn the_watchdog_task_kicks_on_every_interval() {
+    /// Waits up to `limit` for the next message.
+    fn next(socket: &UnixDatagram, limit: Duration) -> Option<String> {
+        socket.set_read_timeout(Some(limit)).unwrap();
+        let mut buffer = [0u8; 256];
+        let length = socket.recv(&mut buffer).ok()?;
+        Some(String::from_utf8(buffer[..length].to_vec()).unwrap())
+    }
+
+    #[test]
+    fn the_watchdog_is_kicked_while_the_heartbeat_is_fresh_and_not_after_cancel() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("notify");
         let systemd = UnixDatagram::bind(&path).unwrap();
-        systemd.set_nonblocking(true).unwrap();
-        let notifier = Notifier::from_values(path.to_str(), Some("2000000"), None, 1);
-        let feeding =
-            tokio::time::timeout(Duration::from_millis(3500), notifier.keep_watchdog_fed());
-        assert!(feeding.await.is_err(), "the task runs until it is dropped");
-        // Ticks at 0 s, 1 s, 2 s and 3 s of (paused, virtual) time.
-        let mut kicks = 0;
-        let mut buffer = [0u8; 64];
-        while let Ok(length) = systemd.recv(&mut buffer) {
-            assert_eq!(&buffer[..length], b"WATCHDOG=1");
-            kicks += 1;
+        // A 400 ms timeout: a kick every 100 ms.
+        let notifier = Notifier::from_values(path.to_str(), Some("400000"), None, 1);
+        let heartbeat = Arc::new(Heartbeat::new());
+        let cancel = Cancel::new();
+        start_watchdog(
+            Arc::new(notifier),
+            Arc::clone(&heartbeat),
+            Duration::from_secs(3600),
+            cancel.clone(),
+        );
+        for _ in 0..3 {
+            let kick = next(&systemd, Duration::from_secs(30));
+            assert_eq!(kick.as_deref(), Some("WATCHDOG=1"));
         }
-        assert_eq!(kicks, 4);
+        cancel.cancel();
+        // A kick already under way may still come; then nothing for many intervals.
+        let mut after = 0;
+        while next(&systemd, Duration::from_secs(1)).is_some() {
+            after += 1;
+            assert!(after <= 1, "kicked after the cancel");
+        }
+    }
+
+    #[test]
+    fn a_loop_that_shows_no_life_gets_no_kicks() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("notify");
+        let systemd = UnixDatagram::bind(&path).unwrap();
+        let notifier = Arc::new(Notifier::from_values(path.to_str(), Some("40000"), None, 1));
+        let heartbeat = Arc::new(Heartbeat::new());
+        let cancel = Cancel::new();
+        // Alive within nothing at all: every check finds the loop silent.
+        start_watchdog(
+            Arc::clone(&notifier),
+            heartbeat,
+            Duration::ZERO,
+            cancel.clone(),
+        );
+        // Long enough for many checks (one each 10 ms); the first message is ours.
+        std::thread::sleep(Duration::from_millis(300));
+        notifier.stopping();
+        cancel.cancel();
+        assert_eq!(
+            next(&systemd, Duration::from_secs(30)).as_deref(),
+            Some("STOPPING=1")
+        );
+    }
+
+    #[test]
+    fn a_heartbeat_ages_from_its_last_beat() {
+        let heartbeat = Heartbeat::new();
+        std::thread::sleep(Duration::from_millis(30));
+        assert!(heartbeat.age() >= Duration::from_millis(30));
+        let before_the_beat = Instant::now();
+        heartbeat.beat();
+        // The beat is kept in whole milliseconds.
+        assert!(heartbeat.age() <= before_the_beat.elapsed() + Duration::from_millis(1));
     }
 }

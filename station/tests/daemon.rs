@@ -9,6 +9,7 @@
 mod sync_scene;
 
 use std::fs;
+use std::os::unix::net::UnixDatagram;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -262,6 +263,44 @@ fn recorded_blocks(path: &Path) -> u64 {
         .unwrap_or(0)
 }
 
+/// systemd's end of the sd_notify protocol: a datagram socket the daemon is told of in
+/// `NOTIFY_SOCKET`.
+struct SystemdNotify {
+    path: PathBuf,
+    socket: UnixDatagram,
+}
+
+impl SystemdNotify {
+    fn bind(path: &Path) -> SystemdNotify {
+        let _ = fs::remove_file(path);
+        let socket = UnixDatagram::bind(path).unwrap();
+        socket.set_read_timeout(Some(RUN_LIMIT)).unwrap();
+        SystemdNotify {
+            path: path.to_path_buf(),
+            socket,
+        }
+    }
+
+    /// Every message up to and including `wanted`; panics when none comes in
+    /// [`RUN_LIMIT`].
+    fn until(&self, wanted: &str) -> Vec<String> {
+        let mut messages = Vec::new();
+        let mut buffer = [0u8; 4096];
+        loop {
+            let length = self
+                .socket
+                .recv(&mut buffer)
+                .unwrap_or_else(|e| panic!("no {wanted} from the daemon ({e}): {messages:?}"));
+            let message = String::from_utf8_lossy(&buffer[..length]).into_owned();
+            let done = message == wanted;
+            messages.push(message);
+            if done {
+                return messages;
+            }
+        }
+    }
+}
+
 /// Waits for `child`, killing it after [`RUN_LIMIT`].
 fn wait_limited(mut child: Child) -> Output {
     let start = Instant::now();
@@ -507,7 +546,8 @@ fn a_disc_pulled_out_mid_burn_is_reported_and_burnt_again() {
 }
 
 /// A settings file with one field wrong: the daemon says which line and field, and
-/// starts no job (no catalogue, no snapshot, no disc).
+/// starts no job (no catalogue, no snapshot, no disc); under systemd it says it started
+/// and keeps the watchdog fed while it shows the problem, so it is not restarted.
 #[test]
 fn a_wrong_setting_starts_no_job() {
     let station = Station::new(0, &Knobs::default());
@@ -543,10 +583,14 @@ fn a_wrong_setting_starts_no_job() {
         fs::write(&station.config, &text).unwrap();
         // The settings cannot say where the data directory is, so the socket is given.
         let socket = station.scene.path("bad-settings.sock");
+        // Under systemd, the daemon holding the problem counts as started and alive.
+        let systemd = SystemdNotify::bind(&station.scene.path("notify"));
         let child = station
             .command(false)
             .arg("--socket")
             .arg(&socket)
+            .env("NOTIFY_SOCKET", &systemd.path)
+            .env("WATCHDOG_USEC", "1000000")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -569,10 +613,18 @@ fn a_wrong_setting_starts_no_job() {
             said.contains("the settings file is wrong") && said.contains(field),
             "{field}: {said}"
         );
+        let told = systemd.until("WATCHDOG=1");
+        let status_line = told.iter().find(|m| m.starts_with("STATUS="));
+        assert!(
+            status_line.is_some_and(|m| m.contains(field)),
+            "{field}: {told:?}"
+        );
+        assert!(told.iter().any(|m| m == "READY=1"), "{field}: {told:?}");
         // SIGTERM: the daemon waits for the corrected file, and stops when told.
         let pid = child.id() as i32;
         // SAFETY: kill(2) on our own child's pid.
         unsafe { libc::kill(pid, libc::SIGTERM) };
+        systemd.until("STOPPING=1");
         let output = wait_limited(child);
         let log = String::from_utf8_lossy(&output.stderr);
         assert!(log.contains(field), "{field}: {log}");

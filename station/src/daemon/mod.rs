@@ -25,6 +25,7 @@ pub mod jobs;
 mod station;
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::mpsc::Receiver;
 
 use burnstation_hal::Cancel;
@@ -33,6 +34,7 @@ use chrono::Utc;
 
 use crate::config::Config;
 use crate::events::{EventBus, NoticeLevel, Problem, ProblemKind, State};
+use crate::notify::{self, Heartbeat, Notifier};
 use crate::status::{SOCKET_FILE, StatusError, StatusServer};
 use crate::ui::Request;
 
@@ -148,8 +150,9 @@ pub fn run(
                 what: error.to_string(),
                 action: "correct the settings file and restart the station".to_string(),
             };
+            let what = problem.what.clone();
             bus.state(State::ConfigInvalid { problem }, Utc::now());
-            wait_for(&cancel);
+            hold(&what, &cancel);
             return Ok(Ended::Cancelled);
         }
     };
@@ -166,17 +169,33 @@ pub fn run(
                          restart the station"
                     .to_string(),
             };
+            let what = problem.what.clone();
             bus.state(State::Stopped { problem }, Utc::now());
-            wait_for(&cancel);
+            hold(&what, &cancel);
             return Err(error);
         }
     };
     station.run()
 }
 
-/// Returns once `cancel` is raised.
-fn wait_for(cancel: &Cancel) {
+/// Waits, with a problem on show, until `cancel` is raised. The daemon is doing its job,
+/// which is now to say what is wrong: systemd hears that it started and that it is alive,
+/// so that it neither times the start out nor restarts it (each restart would blank the
+/// display and log the problem again), and `systemctl status` shows `what`.
+fn hold(what: &str, cancel: &Cancel) {
+    let notifier = Arc::new(Notifier::from_env());
+    notifier.status(what);
+    notifier.ready();
+    let heartbeat = Arc::new(Heartbeat::new());
+    notify::start_watchdog(
+        Arc::clone(&notifier),
+        Arc::clone(&heartbeat),
+        station::ALIVE_WITHIN,
+        cancel.clone(),
+    );
     while !cancel.is_cancelled() {
+        heartbeat.beat();
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
+    notifier.stopping();
 }

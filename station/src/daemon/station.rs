@@ -6,7 +6,6 @@
 //! volunteer sees is published with [`Station::show`], once per change.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::mpsc::{Receiver, TryRecvError};
 use std::time::{Duration, Instant};
 
@@ -26,7 +25,7 @@ use crate::config::{Config, DeviceChoice, MediaChoice, StartPolicy, WriteSpeed};
 use crate::device::{self, AnyDrive};
 use crate::events::{DiscOf, EventBus, NoticeLevel, Problem, ProblemKind, Progress, Stage, State};
 use crate::hashing::{HashingEvent, hash_with_catalog};
-use crate::notify::Notifier;
+use crate::notify::{self, Heartbeat, Notifier};
 use crate::pipeline::{self, PipelineEvent, PipelineOptions};
 use crate::schedule::{CLOCK_POLL, Clock, ClockTrust, SyncSchedule, SystemClock, judge_clock};
 use crate::snapshots::{Snapshot, SnapshotStore};
@@ -41,7 +40,7 @@ const DRIVE_POLL: Duration = Duration::from_secs(1);
 /// plugged in meanwhile).
 const DRIVE_RETRY: Duration = Duration::from_secs(3);
 /// The watchdog is kicked only while the loop showed life this recently.
-const ALIVE_WITHIN: i64 = 15 * 60;
+pub(super) const ALIVE_WITHIN: Duration = Duration::from_secs(15 * 60);
 /// The start of every volume ID.
 const LABEL_PREFIX: &str = "OSK";
 
@@ -88,7 +87,7 @@ pub(super) struct Station {
     /// The disc in the drive was refused and ejected: not again until it changes.
     refused_disc: bool,
     /// Unix seconds of the loop's last sign of life, for the watchdog thread.
-    heartbeat: Arc<AtomicI64>,
+    heartbeat: Arc<Heartbeat>,
 }
 
 impl Station {
@@ -139,16 +138,29 @@ impl Station {
             burn_asked: false,
             sync_asked: false,
             refused_disc: false,
-            heartbeat: Arc::new(AtomicI64::new(Utc::now().timestamp())),
+            heartbeat: Arc::new(Heartbeat::new()),
         })
     }
 
     /// Resumes from the catalogue, then takes steps until cancelled or `until` happens.
     pub(super) fn run(&mut self) -> Result<Ended, DaemonError> {
-        let notifier = Notifier::from_env();
+        let notifier = Arc::new(Notifier::from_env());
         self.resume()?;
         notifier.ready();
-        start_watchdog(notifier, Arc::clone(&self.heartbeat), self.cancel.clone());
+        notify::start_watchdog(
+            Arc::clone(&notifier),
+            Arc::clone(&self.heartbeat),
+            ALIVE_WITHIN,
+            self.cancel.clone(),
+        );
+        let ended = self.take_steps();
+        // Whatever ended the loop, systemd hears of it before the process ends.
+        notifier.stopping();
+        ended
+    }
+
+    /// The job's steps, one after another, until cancelled or `until` happens.
+    fn take_steps(&mut self) -> Result<Ended, DaemonError> {
         loop {
             if self.cancel.is_cancelled() {
                 return Ok(Ended::Cancelled);
@@ -289,7 +301,7 @@ impl Station {
                     // watchdog fed (a long sync is alive as long as this runs).
                     let watcher = tokio::spawn(async move {
                         while !cancel.is_cancelled() {
-                            heartbeat.store(Utc::now().timestamp(), Ordering::Relaxed);
+                            heartbeat.beat();
                             tokio::time::sleep(POLL).await;
                         }
                         watch.cancel();
@@ -491,7 +503,7 @@ impl Station {
         let mut saved_verifying: Option<Result<(), DaemonError>> = None;
         let (catalog, bus, heartbeat) = (&mut self.catalog, &self.bus, &self.heartbeat);
         let mut on_event = |event: PipelineEvent| {
-            heartbeat.store(Utc::now().timestamp(), Ordering::Relaxed);
+            heartbeat.beat();
             match event {
                 PipelineEvent::Burn(BurnEvent::Progress(p)) => bus.progress(Progress {
                     stage: Stage::Burn,
@@ -845,8 +857,7 @@ impl Station {
     }
 
     fn alive(&self) {
-        self.heartbeat
-            .store(Utc::now().timestamp(), Ordering::Relaxed);
+        self.heartbeat.beat();
     }
 
     /// When the next sync is due.
@@ -1048,7 +1059,7 @@ impl Station {
             &mut self.catalog,
             snapshot_id,
             &mut |event| {
-                heartbeat.store(Utc::now().timestamp(), Ordering::Relaxed);
+                heartbeat.beat();
                 match event {
                     HashingEvent::Started { to_read: n, .. } => to_read = n,
                     HashingEvent::Hashed { .. } => read += 1,
@@ -1119,29 +1130,4 @@ fn save_job(catalog: &mut Catalog, job: &Job) -> Result<(), DaemonError> {
     let text = serde_json::to_string(job).expect("a job always serialises");
     catalog.save_job(&text, Utc::now().timestamp())?;
     Ok(())
-}
-
-/// Kicks systemd's watchdog from a thread of its own (the daemon's thread blocks in SCSI
-/// commands for seconds), but only while the loop shows life.
-fn start_watchdog(notifier: Notifier, heartbeat: Arc<AtomicI64>, cancel: Cancel) {
-    let Some(interval) = notifier.watchdog_interval() else {
-        return;
-    };
-    let spawned = std::thread::Builder::new()
-        .name("watchdog".into())
-        .spawn(move || {
-            while !cancel.is_cancelled() {
-                let age = Utc::now().timestamp() - heartbeat.load(Ordering::Relaxed);
-                if age < ALIVE_WITHIN {
-                    notifier.watchdog();
-                } else {
-                    tracing::error!(seconds = age, "the daemon's loop shows no life");
-                }
-                std::thread::sleep(interval / 2);
-            }
-            notifier.stopping();
-        });
-    if let Err(e) = spawned {
-        tracing::error!("cannot start the watchdog thread: {e}");
-    }
 }
