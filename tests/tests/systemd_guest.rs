@@ -628,6 +628,9 @@ step catalog runuser -u burnstation -- burnstation catalog sets
 step states sh -c "journalctl --boot --unit=burnstation.service --output=verbose | sed -n 's/^ *F_STATE=//p'"
 step station-log journalctl --boot --output=cat --unit=burnstation.service
 step sshd-log journalctl --boot --output=cat --unit=sshd.service
+# For a post-mortem: what did not start, and what the boot warned of.
+step failed systemctl list-units --failed --plain --no-legend
+step warnings journalctl --boot --priority=warning --output=short-monotonic --no-pager
 "#;
 
 #[test]
