@@ -637,3 +637,94 @@ fn a_wrong_setting_starts_no_job() {
         assert!(!station.changer.exists(), "{field}: the drive was used");
     }
 }
+
+/// A data directory that cannot be made (here: a file stands where it should be) stops
+/// nothing for good: the daemon says so, stays up for systemd, and once the directory can be
+/// made (the volunteer freed the card, the partition came late) it starts its job without
+/// being restarted.
+#[test]
+fn an_unusable_data_directory_is_reported_and_tried_again() {
+    let station = Station::new(0, &Knobs::default());
+    let good = fs::read_to_string(&station.config).unwrap();
+    let blocker = station.scene.path("not-a-directory");
+    fs::write(
+        &blocker,
+        b"a file where the data directory's parent should be",
+    )
+    .unwrap();
+    let data_dir = blocker.join("data");
+    let text: String = good
+        .lines()
+        .map(|line| {
+            if line.starts_with("data_dir = ") {
+                format!("data_dir = {:?}\n", data_dir.display().to_string())
+            } else {
+                format!("{line}\n")
+            }
+        })
+        .collect();
+    assert_ne!(text, good, "the settings have no data_dir line");
+    fs::write(&station.config, &text).unwrap();
+    let socket = station.scene.path("elsewhere.sock");
+    let systemd = SystemdNotify::bind(&station.scene.path("notify"));
+    let mut child = station
+        .command(false)
+        .arg("--socket")
+        .arg(&socket)
+        .env("NOTIFY_SOCKET", &systemd.path)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let state = |station: &Station| -> Option<(String, String)> {
+        let output = station
+            .status(&["--json", "--socket"])
+            .arg(&socket)
+            .output()
+            .unwrap();
+        let text = String::from_utf8(output.stdout).ok()?;
+        let first: serde_json::Value = serde_json::from_str(text.lines().next()?).ok()?;
+        let name = first["state"]["name"].as_str()?.to_string();
+        Some((name, text))
+    };
+    let wait_for = |wanted: &dyn Fn(&str) -> bool| -> String {
+        let start = Instant::now();
+        loop {
+            if let Some((name, text)) = state(&station)
+                && wanted(&name)
+            {
+                return text;
+            }
+            assert!(start.elapsed() < RUN_LIMIT, "the daemon never got there");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    };
+    let stopped = wait_for(&|name| name == "stopped");
+    assert!(stopped.contains("not-a-directory"), "{stopped}");
+    assert!(
+        systemd
+            .until("READY=1")
+            .iter()
+            .any(|m| m.starts_with("STATUS="))
+    );
+    assert!(!data_dir.exists());
+
+    fs::remove_file(&blocker).unwrap();
+    wait_for(&|name| name != "stopped" && name != "starting");
+    assert!(
+        data_dir.join("catalog.db").exists(),
+        "the job started without its catalogue"
+    );
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "the daemon was not restarted"
+    );
+    // SAFETY: kill(2) on our own child's pid.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let output = wait_limited(child);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}

@@ -27,6 +27,7 @@ mod station;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::mpsc::Receiver;
+use std::time::{Duration, Instant};
 
 use burnstation_hal::Cancel;
 
@@ -152,50 +153,85 @@ pub fn run(
             };
             let what = problem.what.clone();
             bus.state(State::ConfigInvalid { problem }, Utc::now());
-            hold(&what, &cancel);
+            hold(&what, &cancel, None);
             return Ok(Ended::Cancelled);
         }
     };
-    let mut station = match station::Station::open(config, &options, bus.clone(), requests, &cancel)
-    {
-        Ok(station) => station,
-        // The data partition missing, read-only or full: nothing can be kept, so nothing
-        // starts; the display says so until the box is restarted.
-        Err(error) => {
-            let problem = Problem {
-                kind: ProblemKind::DiskFull,
-                what: error.to_string(),
-                action: "check the data partition (is the SD card full or damaged?), then \
-                         restart the station"
-                    .to_string(),
-            };
-            let what = problem.what.clone();
-            bus.state(State::Stopped { problem }, Utc::now());
-            hold(&what, &cancel);
-            return Err(error);
+    // The data partition missing, read-only or full: nothing can be kept, so nothing
+    // starts; the display says so, and the daemon tries again now and then (a partition
+    // mounted late, a card freed by the volunteer).
+    let mut shown: Option<String> = None;
+    let data = loop {
+        match station::DataDir::open(&config) {
+            Ok(data) => break data,
+            Err(error) => {
+                let what = error.to_string();
+                if shown.as_deref() != Some(what.as_str()) {
+                    let problem = Problem {
+                        kind: ProblemKind::DiskFull,
+                        what: what.clone(),
+                        action: "check the data partition (is the SD card full or damaged?); \
+                                 the station tries again every minute"
+                            .to_string(),
+                    };
+                    bus.state(State::Stopped { problem }, Utc::now());
+                    shown = Some(what.clone());
+                }
+                if hold(&what, &cancel, Some(DATA_RETRY)) == Held::Cancelled {
+                    return Err(error);
+                }
+            }
         }
     };
+    let mut station =
+        station::Station::open(config, data, &options, bus.clone(), requests, &cancel)?;
     station.run()
 }
 
-/// Waits, with a problem on show, until `cancel` is raised. The daemon is doing its job,
-/// which is now to say what is wrong: systemd hears that it started and that it is alive,
-/// so that it neither times the start out nor restarts it (each restart would blank the
-/// display and log the problem again), and `systemctl status` shows `what`.
-fn hold(what: &str, cancel: &Cancel) {
+/// How long the daemon shows an unusable data partition before it tries it again.
+const DATA_RETRY: Duration = Duration::from_secs(60);
+
+/// How [`hold`] ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Held {
+    /// `cancel` was raised: the daemon stops.
+    Cancelled,
+    /// The time was up: try again.
+    TimeUp,
+}
+
+/// Waits, with a problem on show, until `cancel` is raised or `limit` (if any) passes. The
+/// daemon is doing its job, which is now to say what is wrong: systemd hears that it started
+/// and that it is alive, so that it neither times the start out nor restarts it (each
+/// restart would blank the display and log the problem again), and `systemctl status` shows
+/// `what`.
+fn hold(what: &str, cancel: &Cancel, limit: Option<Duration>) -> Held {
     let notifier = Arc::new(Notifier::from_env());
     notifier.status(what);
     notifier.ready();
     let heartbeat = Arc::new(Heartbeat::new());
+    // This wait's own watchdog, ended with it: the job's loop starts its own.
+    let held = Cancel::new();
     notify::start_watchdog(
         Arc::clone(&notifier),
         Arc::clone(&heartbeat),
         station::ALIVE_WITHIN,
-        cancel.clone(),
+        held.clone(),
     );
-    while !cancel.is_cancelled() {
+    let started = Instant::now();
+    let ended = loop {
+        if cancel.is_cancelled() {
+            break Held::Cancelled;
+        }
+        if limit.is_some_and(|limit| started.elapsed() >= limit) {
+            break Held::TimeUp;
+        }
         heartbeat.beat();
-        std::thread::sleep(std::time::Duration::from_millis(100));
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    held.cancel();
+    if ended == Held::Cancelled {
+        notifier.stopping();
     }
-    notifier.stopping();
+    ended
 }

@@ -58,6 +58,29 @@ enum Step {
     Stop(Ended),
 }
 
+/// What the daemon keeps on its data partition, opened: the snapshots and the catalogue.
+pub(super) struct DataDir {
+    store: SnapshotStore,
+    catalog: Catalog,
+}
+
+impl DataDir {
+    /// Opens (and makes, the first time) `config`'s data directory.
+    pub(super) fn open(config: &Config) -> Result<DataDir, DaemonError> {
+        let data_dir = config.data_dir();
+        std::fs::create_dir_all(data_dir).map_err(|e| {
+            DaemonError::Other(format!(
+                "cannot create the data directory {} ({e})",
+                data_dir.display()
+            ))
+        })?;
+        Ok(DataDir {
+            store: SnapshotStore::open(data_dir)?,
+            catalog: Catalog::open(&data_dir.join(CATALOG_FILE))?,
+        })
+    }
+}
+
 /// The running daemon.
 pub(super) struct Station {
     config: Config,
@@ -91,23 +114,16 @@ pub(super) struct Station {
 }
 
 impl Station {
-    /// Opens the catalogue and the snapshot store of `config`'s data directory.
+    /// The daemon for `config`, keeping its state in `data`.
     pub(super) fn open(
         config: Config,
+        data: DataDir,
         options: &DaemonOptions,
         bus: EventBus,
         requests: Receiver<Request>,
         cancel: &Cancel,
     ) -> Result<Station, DaemonError> {
-        let data_dir = config.data_dir().to_path_buf();
-        std::fs::create_dir_all(&data_dir).map_err(|e| {
-            DaemonError::Other(format!(
-                "cannot create the data directory {} ({e})",
-                data_dir.display()
-            ))
-        })?;
-        let store = SnapshotStore::open(&data_dir)?;
-        let catalog = Catalog::open(&data_dir.join(CATALOG_FILE))?;
+        let DataDir { store, catalog } = data;
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
